@@ -1,0 +1,93 @@
+"""`gateway`: the command line. Parses arguments, loads config, sets up logging, runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any, Sequence
+
+from gateway import commands, logs, roles
+from gateway.config import Config, ConfigError, load_config
+from gateway.errors import GatewayError
+
+log = logging.getLogger("gateway")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description="Telecom reporting gateway")
+    parser.add_argument("--config", help="config file (default ./config.yaml when present)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="create or migrate the database and serve the API")
+    serve.add_argument("--config", help=argparse.SUPPRESS, dest="config_sub")
+    serve.add_argument("--workers", type=int, default=1, help="processes sharing the port")
+
+    migrate = sub.add_parser("migrate", help="create or migrate the database")
+    migrate.add_argument("--config", help=argparse.SUPPRESS, dest="config_sub")
+
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
+    create = keys.add_parser("create", help="create a key; its plain form is the last line")
+    create.add_argument("--config", help=argparse.SUPPRESS, dest="config_sub")
+    create.add_argument("--tenant", default="root")
+    create.add_argument("--role", required=True, choices=roles.ROLES)
+    create.add_argument("--ip", action="append", default=[], metavar="CIDR")
+    create.add_argument("--expires", metavar="RFC3339")
+    create.add_argument("--rate-limit", metavar="N|unlimited")
+
+    tenants = sub.add_parser("tenants", help="tenants").add_subparsers(dest="action",
+                                                                      required=True)
+    tcreate = tenants.add_parser("create", help="create a tenant")
+    tcreate.add_argument("--config", help=argparse.SUPPRESS, dest="config_sub")
+    tcreate.add_argument("name")
+    tcreate.add_argument("--parent", default="root")
+    tcreate.add_argument("--timezone")
+    return parser
+
+
+def _rate_limit(text: str | None) -> Any:
+    if text is None or text == "unlimited":
+        return text
+    return int(text) if text.isdigit() else text
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    if args.command == "serve":
+        commands.serve(config, args.workers)
+    elif args.command == "migrate":
+        print(asyncio.run(commands.migrate(config)))
+    elif args.command == "keys":
+        params = {"tenant": args.tenant, "role": args.role, "ip_allow": args.ip,
+                  "expires_at": args.expires, "rate_limit": _rate_limit(args.rate_limit)}
+        made = asyncio.run(commands.call_as_root(
+            config, "keys.create", {k: v for k, v in params.items() if v is not None}))
+        print(f"key_id: {made['key_id']} (tenant {args.tenant}, role {args.role})")
+        print(f"MOR secret: {made['mor_secret']}")
+        print(made["key"])
+    elif args.command == "tenants":
+        params = {"name": args.name, "parent": args.parent, "timezone": args.timezone}
+        made = asyncio.run(commands.call_as_root(
+            config, "tenants.create", {k: v for k, v in params.items() if v is not None}))
+        print(f"tenant {made['name']} (id {made['id']}) created under {made['parent']}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(getattr(args, "config_sub", None) or args.config)
+    except ConfigError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    logs.setup(config.log)
+    try:
+        return _run(args, config)
+    except GatewayError as exc:
+        print(f"gateway: {exc.error_object()['message']}: {exc.error_object().get('data')}",
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import secrets
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from gateway import appkeys, views
+from gateway.auth import Authenticator
+from gateway.config import Config
+from gateway.context import Methods
+from gateway.dispatch import Dispatcher
+from gateway.middlewares import add_request_id, request_id
+from gateway.ratelimit import RateLimiter
+from gateway.storage import Backend, backend_for
+from gateway.storage import settings as settings_store
+from gateway.storage import tenants as tenant_store
+
+
+async def prepare_store(db: Backend, config: Config) -> str:
+    """Create the root tenant on an empty database; return the server key."""
+    async with db.transaction() as conn:
+        await tenant_store.ensure_root(conn)
+        stored = await settings_store.get_or_create(conn, "server_key", secrets.token_hex(32))
+    return config.secrets.server_key or stored
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    db = backend_for(app[appkeys.CONFIG].database)
+    await db.open()
+    try:
+        app[appkeys.DB] = db
+        app[appkeys.SERVER_KEY] = await prepare_store(db, app[appkeys.CONFIG])
+        app[appkeys.AUTHENTICATOR] = Authenticator(db)
+        yield
+    finally:
+        await db.close()
+
+
+async def _rate_limiter(app: web.Application) -> AsyncIterator[None]:
+    limiter = RateLimiter(app[appkeys.CONFIG].limits)
+    app[appkeys.RATE_LIMITER] = limiter
+    yield
+    await limiter.close()
+
+
+def create_app(config: Config, methods: Methods | None = None) -> web.Application:
+    """The gateway as an aiohttp application; `methods` defaults to every method family."""
+    if methods is None:
+        from methods import all_methods
+
+        methods = all_methods()
+    limits = config.limits
+    app = web.Application(middlewares=[request_id],
+                          client_max_size=max(limits.body_bytes, limits.ingest_body_bytes))
+    app[appkeys.CONFIG] = config
+    app[appkeys.METHODS] = methods
+    app[appkeys.IN_FLIGHT] = [0]
+    app[appkeys.DISPATCHER] = Dispatcher(methods, limits.call_timeout_s)
+    app.on_response_prepare.append(add_request_id)
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_rate_limiter)
+    app.router.add_route("*", "/rpc", views.rpc)
+    app.router.add_get("/healthz", views.healthz)
+    app.router.add_get("/openrpc.json", views.openrpc_document)
+    return app

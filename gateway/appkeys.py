@@ -1,0 +1,21 @@
+"""Typed keys of the application's state."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.auth import Authenticator
+from gateway.config import Config
+from gateway.context import Methods
+from gateway.dispatch import Dispatcher
+from gateway.ratelimit import RateLimiter
+from gateway.storage import Backend
+
+CONFIG = web.AppKey("config", Config)
+METHODS = web.AppKey("methods", Methods)
+DB = web.AppKey("db", Backend)
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+SERVER_KEY = web.AppKey("server_key", str)
+IN_FLIGHT = web.AppKey("in_flight", list)  # one-element list: requests in flight on /rpc

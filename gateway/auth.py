@@ -1,0 +1,148 @@
+"""API keys: their form, their hashes, and who a request's credential says the caller is.
+
+A key reads `<key_id>.<secret>`. The key id is public; the secret is random (192 bits),
+so a salted SHA-256 is enough to store it (a slow password hash would only slow every
+request down) and it is compared in constant time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from gateway import clock
+from gateway.errors import AuthenticationFailed
+from gateway.storage import Backend
+from gateway.storage import keys as key_store
+
+ROLES = ("admin", "reseller", "customer", "accountant", "ingest")
+UNLIMITED = 0  # stored rate limit meaning "no limit"; NULL means the configured default
+TOUCH_EVERY_S = 60  # write `last_used_at` at most once a minute per key and process
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated caller: its key, role and scope (its tenant's subtree)."""
+
+    key_id: str
+    role: str
+    tenant_id: int
+    tenant: str
+    scope: str
+    rate_limit: int | None
+    ip: str
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key_id: str
+    secret: str
+    salt: str
+    secret_hash: str
+
+    @property
+    def plain(self) -> str:
+        return f"{self.key_id}.{self.secret}"
+
+
+def hash_secret(salt: str, secret: str) -> str:
+    return hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
+
+
+def new_key() -> NewKey:
+    key_id, secret, salt = secrets.token_hex(8), secrets.token_urlsafe(24), secrets.token_hex(8)
+    return NewKey(key_id, secret, salt, hash_secret(salt, secret))
+
+
+def mor_secret(server_key: str, key_id: str) -> str:
+    """The key's secret for MOR's `hash` scheme; derived, never stored."""
+    return hmac.new(server_key.encode(), key_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def credential(headers: Mapping[str, str]) -> str | None:
+    """The key sent as `X-Api-Key` or `Authorization: Bearer`."""
+    if key := headers.get("X-Api-Key"):
+        return key.strip()
+    scheme, _, value = headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def networks(cidrs: Iterable[str]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    address = ipaddress.ip_address(text.strip().strip("[]"))
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def in_networks(ip: str, nets: Iterable[IPNetwork]) -> bool:
+    try:
+        address = _address(ip)
+    except ValueError:
+        return False
+    return any(address in net for net in nets)
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[IPNetwork, ...]) -> str:
+    """The socket peer, or the first untrusted hop of `X-Forwarded-For` (from the right)
+    when the peer is a trusted proxy."""
+    ip = peer or ""
+    if not forwarded_for or not in_networks(ip, trusted):
+        return ip
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        ip = hop
+        if not in_networks(hop, trusted):
+            break
+    return ip
+
+
+class Authenticator:
+    """Turns a credential and a client IP into a `Caller`, or raises `AuthenticationFailed`."""
+
+    def __init__(self, db: Backend) -> None:
+        self.db = db
+        self._touched: dict[str, float] = {}
+
+    async def authenticate(self, key: str | None, ip: str) -> Caller:
+        if not key:
+            raise AuthenticationFailed("no API key was sent")
+        key_id, dot, secret = key.partition(".")
+        row = await key_store.by_id(self.db, key_id) if dot and secret else None
+        if row is None or not hmac.compare_digest(
+                row["secret_hash"], hash_secret(row["salt"], secret)):
+            raise AuthenticationFailed("unknown API key")
+        if row["revoked_at"] is not None:
+            raise AuthenticationFailed("the API key was revoked")
+        if row["expires_at"] is not None and clock.from_text(row["expires_at"]) <= clock.now():
+            raise AuthenticationFailed("the API key has expired")
+        allow = row["ip_allow"].split()
+        if allow and not in_networks(ip, networks(allow)):
+            raise AuthenticationFailed(f"IP {ip} is not allowed")
+        await self._touch(key_id)
+        return Caller(key_id=key_id, role=row["role"], tenant_id=row["tenant_id"],
+                      tenant=row["tenant"], scope=row["tenant_path"],
+                      rate_limit=row["rate_limit"], ip=ip)
+
+    async def _touch(self, key_id: str) -> None:
+        moment = time.monotonic()
+        if moment - self._touched.get(key_id, -TOUCH_EVERY_S) < TOUCH_EVERY_S:
+            return
+        self._touched[key_id] = moment
+        await key_store.touch(self.db, key_id, clock.to_text(clock.now()))
+
+
+def expiry_text(value: dt.datetime | None) -> str | None:
+    return clock.to_text(value) if value is not None else None

@@ -1,0 +1,78 @@
+"""What the command line does, each command one coroutine over an opened store.
+
+Key and tenant commands call the same handlers as the API, as the root tenant's admin, so
+they validate exactly as `keys.create` and `tenants.create` do.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any, Awaitable, Callable, TypeVar
+
+from aiohttp import web
+
+from gateway import roles
+from gateway.app import create_app, prepare_store
+from gateway.auth import UNLIMITED, Caller
+from gateway.config import Config
+from gateway.context import Context
+from gateway.dispatch import bind_params
+from gateway.storage import Backend, backend_for
+from gateway.storage.tenants import ROOT
+
+T = TypeVar("T")
+
+
+async def with_store(config: Config, work: Callable[[Backend, str], Awaitable[T]]) -> T:
+    """Open (create or migrate) the database, run `work(db, server_key)`, close it."""
+    db = backend_for(config.database)
+    await db.open()
+    try:
+        return await work(db, await prepare_store(db, config))
+    finally:
+        await db.close()
+
+
+async def migrate(config: Config) -> str:
+    async def noop(db: Backend, server_key: str) -> str:
+        return f"database ready: {config.database}"
+    return await with_store(config, noop)
+
+
+async def call_as_root(config: Config, method: str, params: dict[str, Any]) -> Any:
+    """Call a method's handler as the root tenant's admin."""
+    from methods import all_methods
+
+    methods = all_methods()
+
+    async def work(db: Backend, server_key: str) -> Any:
+        caller = Caller(key_id="command-line", role=roles.ADMIN, tenant_id=1, tenant=ROOT,
+                        scope="/1/", rate_limit=UNLIMITED, ip="local")
+        context = Context(db=db, caller=caller, config=config, request_id="command-line",
+                          server_key=server_key, methods=methods)
+        spec = methods[method]
+        return await spec.handler(context, bind_params(spec, (), params))
+    return await with_store(config, work)
+
+
+def _serve_one(config: Config, reuse_port: bool) -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is absent only on Windows
+        uvloop = None
+    web.run_app(create_app(config), host=config.host, port=config.port,
+                reuse_port=reuse_port or None, print=None,
+                loop=uvloop.new_event_loop() if uvloop else None)
+
+
+def serve(config: Config, workers: int) -> None:
+    """Serve in this process, or in `workers` processes sharing the port."""
+    if workers == 1:
+        _serve_one(config, False)
+        return
+    processes = [multiprocessing.Process(target=_serve_one, args=(config, True))
+                 for _ in range(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()

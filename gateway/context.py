@@ -1,0 +1,46 @@
+"""What a method handler is given, and what the gateway knows of each method."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping
+
+from marshmallow import Schema
+
+from gateway.auth import Caller
+from gateway.config import Config
+from gateway.errors import GatewayError
+from gateway.storage import Backend
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Per-call dependencies, handed to every handler as its first argument."""
+
+    db: Backend
+    caller: Caller
+    config: Config
+    request_id: str
+    server_key: str
+    methods: Mapping[str, "RpcMethod"]
+
+
+Handler = Callable[[Context, Params], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class RpcMethod:
+    """A method: its handler, its params schema (field order = positional order), the
+    roles that may call it, and what the OpenRPC document says of it."""
+
+    handler: Handler
+    params: Schema
+    roles: frozenset[str]
+    summary: str
+    result: Mapping[str, Any] = field(default_factory=dict)  # JSON Schema of the result
+    errors: tuple[type[GatewayError], ...] = ()
+
+
+Methods = Mapping[str, RpcMethod]

@@ -1,0 +1,47 @@
+"""The storage backend interface: what the gateway needs from a database engine.
+
+SQL is written once with `?` placeholders; each backend binds them its own way. Rows come
+back as plain dicts. SQLite is the embedded default; PostgreSQL is a second
+implementation of the same interface.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncContextManager, Protocol, Sequence
+
+Row = dict[str, Any]
+Params = Sequence[Any]
+
+
+class Connection(Protocol):
+    """What a transaction (or a plain read) can do."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        """Run one statement for each parameter row."""
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query, or None."""
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of a query (for small, bounded results only)."""
+
+
+class Backend(Connection, Protocol):
+    """A database opened by the app's lifecycle."""
+
+    engine: str
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+
+    async def close(self) -> None:
+        """Release every connection."""
+
+    def transaction(self) -> AsyncContextManager[Connection]:
+        """A write transaction: committed on normal exit, rolled back on an exception."""
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""

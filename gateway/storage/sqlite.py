@@ -1,0 +1,135 @@
+"""SQLite through aiosqlite: one writer connection, a small pool of readers, WAL mode.
+
+WAL lets readers run while the writer commits. aiosqlite gives each connection its own
+thread, so the writer is guarded by an asyncio lock: two coroutines must never interleave
+statements inside one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator, Sequence
+
+import aiosqlite
+
+from gateway.storage import migrations
+from gateway.storage.backend import Connection, Params, Row
+
+READERS = 4  # concurrent reads; SQLite in WAL mode serves them while the writer commits
+BUSY_TIMEOUT_MS = 10_000  # another process (a CLI command, a second worker) holds the lock
+
+PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+           "PRAGMA foreign_keys=ON", f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+class _Conn:
+    """One aiosqlite connection seen through the `Connection` interface."""
+
+    def __init__(self, raw: aiosqlite.Connection) -> None:
+        self.raw = raw
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        cursor = await self.raw.execute(sql, tuple(params))
+        changed = cursor.rowcount
+        await cursor.close()
+        return changed
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        await self.raw.executemany(sql, [tuple(r) for r in rows])
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self.raw.execute(sql, tuple(params)) as cursor:
+            row = await cursor.fetchone()
+        return dict(row) if row is not None else None
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self.raw.execute(sql, tuple(params)) as cursor:
+            return [dict(r) for r in await cursor.fetchall()]
+
+
+async def _connect(path: str) -> _Conn:
+    raw = await aiosqlite.connect(path, isolation_level=None)
+    raw.row_factory = sqlite3.Row
+    for pragma in PRAGMAS:
+        await raw.execute(pragma)
+    return _Conn(raw)
+
+
+class SQLiteBackend:
+    engine = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._writer: _Conn | None = None
+        self._write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[_Conn] = asyncio.Queue()
+        self._all: list[_Conn] = []
+
+    async def open(self) -> None:
+        if self.path != ":memory:" and Path(self.path).parent != Path(""):
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await _connect(self.path)
+        self._all.append(self._writer)
+        await self._migrate()
+        for _ in range(READERS):
+            reader = await _connect(self.path)
+            self._all.append(reader)
+            self._readers.put_nowait(reader)
+
+    async def close(self) -> None:
+        for conn in self._all:
+            await conn.raw.close()
+        self._all.clear()
+        self._writer = None
+
+    async def _migrate(self) -> None:
+        async with self.transaction() as conn:
+            for version, sql in await migrations.pending(conn, self.engine):
+                for statement in migrations.statements(sql):
+                    await conn.execute(statement)
+                now = dt.datetime.now(dt.timezone.utc).isoformat()
+                await conn.execute(f"INSERT INTO {migrations.TABLE} VALUES (?, ?)",
+                                   (version, now))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        assert self._writer is not None, "the database is not open"
+        async with self._write_lock:
+            await self._writer.raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.raw.execute("ROLLBACK")
+                raise
+            await self._writer.raw.execute("COMMIT")
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[_Conn]:
+        conn = await self._readers.get()
+        try:
+            yield conn
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self.transaction() as conn:
+            return await conn.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._reader() as conn:
+            return await conn.fetch_one(sql, params)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._reader() as conn:
+            return await conn.fetch_all(sql, params)
+
+    async def ping(self) -> None:
+        await self.fetch_one("SELECT 1 AS ok")

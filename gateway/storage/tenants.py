@@ -1,0 +1,56 @@
+"""SQL of the tenant tree."""
+
+from __future__ import annotations
+
+from gateway import clock
+from gateway.storage.backend import Connection, Row
+
+ROOT = "root"
+_COLUMNS = "t.id, t.name, t.parent_id, p.name AS parent, t.path, t.timezone, t.created_at"
+_FROM = "tenants t LEFT JOIN tenants p ON p.id = t.parent_id"
+
+
+async def ensure_root(conn: Connection) -> None:
+    """Create the root tenant in an empty database."""
+    if await conn.fetch_one("SELECT id FROM tenants LIMIT 1") is None:
+        await conn.execute(
+            "INSERT INTO tenants (id, name, parent_id, path, timezone, created_at) "
+            "VALUES (1, ?, NULL, '/1/', 'UTC', ?)", (ROOT, clock.to_text(clock.now())))
+
+
+async def by_name(conn: Connection, name: str) -> Row | None:
+    return await conn.fetch_one(f"SELECT {_COLUMNS} FROM {_FROM} WHERE t.name = ?", (name,))
+
+
+async def by_name_in_scope(conn: Connection, name: str, scope: str) -> Row | None:
+    """The tenant called `name` if it lies in the subtree whose path is `scope`."""
+    return await conn.fetch_one(
+        f"SELECT {_COLUMNS} FROM {_FROM} WHERE t.name = ? AND t.path LIKE ? || '%'",
+        (name, scope))
+
+
+async def create(conn: Connection, name: str, parent: Row, timezone: str) -> Row:
+    """Insert a tenant under `parent`; the caller checks that the name is free."""
+    await conn.execute(
+        "INSERT INTO tenants (name, parent_id, path, timezone, created_at) "
+        "VALUES (?, ?, '', ?, ?)", (name, parent["id"], timezone, clock.to_text(clock.now())))
+    row = await conn.fetch_one("SELECT id FROM tenants WHERE name = ?", (name,))
+    assert row is not None
+    await conn.execute("UPDATE tenants SET path = ? WHERE id = ?",
+                       (f"{parent['path']}{row['id']}/", row["id"]))
+    created = await by_name(conn, name)
+    assert created is not None
+    return created
+
+
+async def subtree(conn: Connection, scope: str, count: int, offset: int) -> list[Row]:
+    return await conn.fetch_all(
+        f"SELECT {_COLUMNS} FROM {_FROM} WHERE t.path LIKE ? || '%' "
+        "ORDER BY t.path LIMIT ? OFFSET ?", (scope, count, offset))
+
+
+async def subtree_size(conn: Connection, scope: str) -> int:
+    row = await conn.fetch_one("SELECT COUNT(*) AS n FROM tenants WHERE path LIKE ? || '%'",
+                               (scope,))
+    assert row is not None
+    return int(row["n"])

@@ -1,0 +1,16 @@
+"""Method families. Each module exports `METHODS`, a plain mapping of name to method;
+`all_methods` merges them explicitly."""
+
+from __future__ import annotations
+
+from gateway.context import RpcMethod
+from methods import keys, service, tenants
+
+
+def all_methods() -> dict[str, RpcMethod]:
+    merged: dict[str, RpcMethod] = {}
+    for family in (service.METHODS, keys.METHODS, tenants.METHODS):
+        clash = merged.keys() & family.keys()
+        assert not clash, f"method names defined twice: {sorted(clash)}"
+        merged.update(family)
+    return merged

@@ -1,0 +1,31 @@
+"""Methods about the service itself: `ping` and `rpc.discover`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema
+
+from gateway import openrpc, roles
+from gateway.context import Context, Params, RpcMethod
+
+
+class NoParams(Schema):
+    pass
+
+
+async def ping(context: Context, params: Params) -> str:
+    return "pong"
+
+
+async def discover(context: Context, params: Params) -> dict[str, Any]:
+    return openrpc.document(context.methods)
+
+
+METHODS = {
+    "ping": RpcMethod(ping, NoParams(), roles.EVERYONE, "Answers \"pong\": a health check.",
+                      result={"type": "string", "enum": ["pong"]}),
+    "rpc.discover": RpcMethod(discover, NoParams(), roles.EVERYONE,
+                              "The OpenRPC document of this API.",
+                              result={"type": "object"}),
+}
