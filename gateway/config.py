@@ -214,9 +214,9 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _read_file(path: str | None) -> dict[str, Any]:
+def _read_file(path: str | None, search_default: bool) -> dict[str, Any]:
     if path is None:
-        if not Path(DEFAULT_FILE).is_file():
+        if not search_default or not Path(DEFAULT_FILE).is_file():
             return {}
         path = DEFAULT_FILE
     try:
@@ -234,9 +234,13 @@ def _read_file(path: str | None) -> dict[str, Any]:
 
 
 def load_config(path: str | None = None, environ: Mapping[str, str] | None = None,
-                overrides: Mapping[str, Any] | None = None) -> Config:
-    """Load and validate the configuration; raise `ConfigError` naming the bad key."""
-    data = _read_file(path)
+                overrides: Mapping[str, Any] | None = None, *,
+                search_default: bool = True) -> Config:
+    """Load and validate the configuration; raise `ConfigError` naming the bad key.
+
+    Without `path`, `./config.yaml` is read when present (unless `search_default` is off);
+    `environ` defaults to the process environment; `overrides` win over both."""
+    data = _read_file(path, search_default)
     data = _merge(data, _env_overrides(os.environ if environ is None else environ))
     data = _merge(data, overrides or {})
     try:

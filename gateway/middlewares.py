@@ -12,7 +12,7 @@ from gateway.errors import internal_error
 
 log = logging.getLogger(__name__)
 
-REQUEST_ID = "request_id"
+REQUEST_ID = web.RequestKey("request_id", str)
 HEADER = "X-Request-Id"
 
 
