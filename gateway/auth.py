@@ -18,12 +18,16 @@ from typing import Iterable, Mapping
 
 from gateway import clock
 from gateway.errors import AuthenticationFailed
-from gateway.storage import Backend
+from gateway.storage import Backend, Row
 from gateway.storage import keys as key_store
 
 ROLES = ("admin", "reseller", "customer", "accountant", "ingest")
 UNLIMITED = 0  # stored rate limit meaning "no limit"; NULL means the configured default
 TOUCH_EVERY_S = 60  # write `last_used_at` at most once a minute per key and process
+# A key's stored row is reused for this long, so that a call costs no database round trip.
+# A revocation through this process applies at once; one made by another process (a CLI
+# command, another worker) applies within this many seconds.
+KEY_CACHE_S = 2.0
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -115,12 +119,31 @@ class Authenticator:
     def __init__(self, db: Backend) -> None:
         self.db = db
         self._touched: dict[str, float] = {}
+        self._rows: dict[str, tuple[float, Row]] = {}
+
+    def forget(self, key_id: str) -> None:
+        """Drop a cached key (after it changed, e.g. was revoked)."""
+        self._rows.pop(key_id, None)
+
+    async def _row(self, key_id: str) -> Row | None:
+        moment = time.monotonic()
+        cached = self._rows.get(key_id)
+        if cached is not None and moment - cached[0] < KEY_CACHE_S:
+            return cached[1]
+        row = await key_store.by_id(self.db, key_id)
+        if row is None:
+            self._rows.pop(key_id, None)
+        else:
+            if len(self._rows) > 10_000:  # bound the cache; it refills on demand
+                self._rows.clear()
+            self._rows[key_id] = (moment, row)
+        return row
 
     async def authenticate(self, key: str | None, ip: str) -> Caller:
         if not key:
             raise AuthenticationFailed("no API key was sent")
         key_id, dot, secret = key.partition(".")
-        row = await key_store.by_id(self.db, key_id) if dot and secret else None
+        row = await self._row(key_id) if dot and secret else None
         if row is None or not hmac.compare_digest(
                 row["secret_hash"], hash_secret(row["salt"], secret)):
             raise AuthenticationFailed("unknown API key")

@@ -6,6 +6,7 @@ they validate exactly as `keys.create` and `tenants.create` do.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 from typing import Any, Awaitable, Callable, TypeVar
 
@@ -56,13 +57,17 @@ async def call_as_root(config: Config, method: str, params: dict[str, Any]) -> A
 
 
 def _serve_one(config: Config, reuse_port: bool) -> None:
+    web.run_app(create_app(config), host=config.host, port=config.port,
+                reuse_port=reuse_port or None, print=None, loop=_event_loop())
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where installed (it serves about a fifth more requests: bench/), else asyncio."""
     try:
         import uvloop
-    except ImportError:  # pragma: no cover - uvloop is absent only on Windows
-        uvloop = None
-    web.run_app(create_app(config), host=config.host, port=config.port,
-                reuse_port=reuse_port or None, print=None,
-                loop=uvloop.new_event_loop() if uvloop else None)
+    except ImportError:  # pragma: no cover - uvloop is not built for Windows
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def serve(config: Config, workers: int) -> None:

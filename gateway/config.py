@@ -127,7 +127,7 @@ def _marshmallow_field(owner: type, f: dataclasses.Field[Any]) -> fields.Field:
         hint = next(a for a in typing.get_args(hint) if a is not type(None))
     kwargs: dict[str, Any] = {"allow_none": optional}
     if dataclasses.is_dataclass(hint):
-        return fields.Nested(_schema_for(hint), **kwargs)
+        return fields.Nested(_schema_for(typing.cast(type, hint)), **kwargs)
     if typing.get_origin(hint) is tuple:
         inner = _cidr if (owner, f.name) in _CIDR_LISTS else None
         return fields.List(fields.String(validate=inner), **kwargs)
@@ -150,7 +150,7 @@ def _build(cls: type, data: Mapping[str, Any]) -> Any:
         value = data[f.name]
         hint = typing.get_type_hints(cls)[f.name]
         if dataclasses.is_dataclass(hint) and value is not None:
-            value = _build(hint, value)
+            value = _build(typing.cast(type, hint), value)
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[f.name] = value

@@ -25,6 +25,8 @@ class Context:
     request_id: str
     server_key: str
     methods: Mapping[str, "RpcMethod"]
+    # Tells the authenticator of this process that a key changed (e.g. was revoked).
+    forget_key: Callable[[str], None] = lambda key_id: None
 
 
 Handler = Callable[[Context, Params], Awaitable[Any]]

@@ -81,7 +81,8 @@ def wrap(name: str, method: RpcMethod, timeout_s: float) -> Callable[..., Any]:
                 raise Forbidden(f"the role {context.caller.role!r} may not call {name}")
             params = bind_params(method, args, kwargs)
             try:
-                result = await asyncio.wait_for(method.handler(context, params), timeout_s)
+                async with asyncio.timeout(timeout_s):
+                    result = await method.handler(context, params)
             except TimeoutError:
                 raise Timeout(timeout_s, context.request_id) from None
             return Success(result)
@@ -123,8 +124,13 @@ class Dispatcher:
         return responses or None
 
     async def _run(self, requests: list[dict[str, Any]], context: Context) -> list[Response]:
+        # Members are parsed and checked already: jsonrpcserver's own parsing and
+        # validation steps are handed the list unchanged.
         out = await dispatch_to_response(
             requests, self.wrapped, context=context,  # type: ignore[arg-type]
-            deserializer=lambda parsed: parsed, validator=lambda parsed: parsed,
-            post_process=to_serializable)
-        return list(out) if out is not None else []  # type: ignore[call-overload]
+            deserializer=_unchanged, validator=_unchanged, post_process=to_serializable)
+        return list(out) if out is not None else []
+
+
+def _unchanged(parsed: Any) -> Any:
+    return parsed

@@ -26,8 +26,8 @@ async def request_id(request: web.Request, handler: Handler) -> web.StreamRespon
     request[REQUEST_ID] = uuid.uuid4().hex
     try:
         return await handler(request)
-    except web.HTTPException:
-        raise
+    except (web.HTTPException, ConnectionResetError):
+        raise  # an HTTP answer, or a client that went away: nothing to report
     except Exception:
         log.exception("unexpected error on %s %s (request %s)", request.method, request.path,
                       request[REQUEST_ID])

@@ -97,7 +97,8 @@ async def _serve(request: web.Request) -> web.Response:
     await app[appkeys.RATE_LIMITER].charge(caller, cost)
     context = Context(db=app[appkeys.DB], caller=caller, config=config,
                       request_id=request[REQUEST_ID], server_key=app[appkeys.SERVER_KEY],
-                      methods=app[appkeys.METHODS])
+                      methods=app[appkeys.METHODS],
+                      forget_key=app[appkeys.AUTHENTICATOR].forget)
     responses = await app[appkeys.DISPATCHER].dispatch(parsed, context)
     if responses is None:
         return web.Response(status=204)

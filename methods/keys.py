@@ -106,6 +106,7 @@ async def revoke(context: Context, params: Params) -> dict[str, int]:
         if await store.by_id_in_scope(conn, params["key_id"], context.caller.scope) is None:
             raise NotFound("keys", params["key_id"])
         await store.revoke(conn, params["key_id"])
+    context.forget_key(params["key_id"])
     return {"result": 1}
 
 

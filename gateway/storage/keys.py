@@ -32,7 +32,7 @@ async def by_id_in_scope(conn: Connection, key_id: str, scope: str) -> Row | Non
 
 
 def _list_where(scope: str, tenant_id: int | None) -> tuple[str, list[Any]]:
-    where, params = "t.path LIKE ? || '%'", [scope]
+    where, params = "t.path LIKE ? || '%'", list[Any]([scope])
     if tenant_id is not None:
         where, params = where + " AND k.tenant_id = ?", params + [tenant_id]
     return where, params

@@ -12,7 +12,7 @@ TABLE = "schema_migrations"
 def migration_files(engine: str) -> list[tuple[str, str]]:
     """(version, sql) pairs for an engine, in version order."""
     folder = resources.files("gateway.storage").joinpath("migrations", engine)
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files]
 
 
