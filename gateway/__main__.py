@@ -16,20 +16,22 @@ log = logging.getLogger("gateway")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gateway", description="Telecom reporting gateway")
-    parser.add_argument("--config", help="config file (default ./config.yaml when present)")
+    # `--config` is accepted before or after the command (`gateway serve --config PATH`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS,
+                        help="config file (default ./config.yaml when present)")
+    parser = argparse.ArgumentParser(prog="gateway", description="Telecom reporting gateway",
+                                     parents=[common])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="create or migrate the database and serve the API")
-    serve.add_argument("--config", help=argparse.SUPPRESS, dest="config_sub")
+    serve = sub.add_parser("serve", parents=[common],
+                           help="create or migrate the database and serve the API")
     serve.add_argument("--workers", type=int, default=1, help="processes sharing the port")
-
-    migrate = sub.add_parser("migrate", help="create or migrate the database")
-    migrate.add_argument("--config", help=argparse.SUPPRESS, dest="config_sub")
+    sub.add_parser("migrate", parents=[common], help="create or migrate the database")
 
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
-    create = keys.add_parser("create", help="create a key; its plain form is the last line")
-    create.add_argument("--config", help=argparse.SUPPRESS, dest="config_sub")
+    create = keys.add_parser("create", parents=[common],
+                             help="create a key; its plain form is the last line")
     create.add_argument("--tenant", default="root")
     create.add_argument("--role", required=True, choices=roles.ROLES)
     create.add_argument("--ip", action="append", default=[], metavar="CIDR")
@@ -38,8 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
     tenants = sub.add_parser("tenants", help="tenants").add_subparsers(dest="action",
                                                                       required=True)
-    tcreate = tenants.add_parser("create", help="create a tenant")
-    tcreate.add_argument("--config", help=argparse.SUPPRESS, dest="config_sub")
+    tcreate = tenants.add_parser("create", parents=[common], help="create a tenant")
     tcreate.add_argument("name")
     tcreate.add_argument("--parent", default="root")
     tcreate.add_argument("--timezone")
@@ -76,7 +77,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        config = load_config(getattr(args, "config_sub", None) or args.config)
+        config = load_config(getattr(args, "config", None))
     except ConfigError as exc:
         print(f"gateway: {exc}", file=sys.stderr)
         return 2

@@ -88,6 +88,7 @@ def wrap(name: str, method: RpcMethod, timeout_s: float) -> Callable[..., Any]:
             return Success(result)
         except GatewayError as exc:
             err = exc.error_object()
+            log.info("%s failed (request %s): %s", name, context.request_id, err["message"])
         except Exception:
             log.exception("unexpected error in %s (request %s)", name, context.request_id)
             err = to_error_object(RuntimeError(), context.request_id)

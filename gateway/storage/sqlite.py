@@ -54,9 +54,12 @@ class _Conn:
 async def _connect(path: str) -> _Conn:
     raw = await aiosqlite.connect(path, isolation_level=None)
     raw.row_factory = sqlite3.Row
+    conn = _Conn(raw)
     for pragma in PRAGMAS:
-        await raw.execute(pragma)
-    return _Conn(raw)
+        # Through `_Conn.execute`, which closes its cursor: a statement left open keeps
+        # SQLite's interrupt flag set, and a later `interrupt()` would fail the next query.
+        await conn.execute(pragma)
+    return conn
 
 
 class SQLiteBackend:
@@ -99,19 +102,23 @@ class SQLiteBackend:
     async def transaction(self) -> AsyncIterator[Connection]:
         assert self._writer is not None, "the database is not open"
         async with self._write_lock:
-            await self._writer.raw.execute("BEGIN IMMEDIATE")
+            await self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self._writer
             except BaseException:
-                await self._writer.raw.execute("ROLLBACK")
+                await self._writer.raw.interrupt()  # a cancelled call stops its statement
+                await self._writer.execute("ROLLBACK")
                 raise
-            await self._writer.raw.execute("COMMIT")
+            await self._writer.execute("COMMIT")
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[_Conn]:
         conn = await self._readers.get()
         try:
             yield conn
+        except asyncio.CancelledError:
+            await conn.raw.interrupt()  # release the database work of a cancelled call
+            raise
         finally:
             self._readers.put_nowait(conn)
 

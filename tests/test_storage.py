@@ -1,0 +1,88 @@
+"""The SQLite backend: migrations, WAL, transactions, and cancelled work released."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from gateway.storage import UnsupportedDatabase, backend_for
+from gateway.storage.migrations import migration_files
+from gateway.storage.sqlite import SQLiteBackend
+
+SLOW_QUERY = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+              "SELECT COUNT(*) AS c FROM n")  # never ends on its own
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    backend = backend_for(f"sqlite:///{tmp_path}/sub/store.db")
+    await backend.open()
+    yield backend
+    await backend.close()
+
+
+async def test_open_creates_the_folder_applies_migrations_once_and_uses_wal(tmp_path, db):
+    versions = [v for v, _ in migration_files("sqlite")]
+    applied = await db.fetch_all("SELECT version FROM schema_migrations ORDER BY version")
+    assert [r["version"] for r in applied] == versions == ["0001_core"]
+    assert (await db.fetch_one("PRAGMA journal_mode"))["journal_mode"] == "wal"
+    again = SQLiteBackend(f"{tmp_path}/sub/store.db")
+    await again.open()
+    assert len(await again.fetch_all("SELECT version FROM schema_migrations")) == 1
+    await again.close()
+
+
+async def test_a_transaction_is_all_or_nothing(db):
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO settings VALUES ('a', '1')")
+            raise RuntimeError("stop")
+    assert await db.fetch_one("SELECT * FROM settings WHERE name = 'a'") is None
+    async with db.transaction() as conn:
+        assert await conn.execute("INSERT INTO settings VALUES ('a', '1')") == 1
+    assert await db.fetch_one("SELECT value FROM settings WHERE name = 'a'") == {"value": "1"}
+
+
+async def test_readers_see_only_committed_rows(db):
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO settings VALUES ('b', '2')")
+        assert await db.fetch_one("SELECT * FROM settings WHERE name = 'b'") is None
+    assert await db.fetch_one("SELECT value FROM settings WHERE name = 'b'") == {"value": "2"}
+
+
+async def test_a_cancelled_read_is_interrupted_and_frees_its_connection(db):
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            await db.fetch_one(SLOW_QUERY)
+    # every reader answers at once afterwards: the endless query was stopped
+    answers = await asyncio.wait_for(
+        asyncio.gather(*(db.fetch_one("SELECT 1 AS one") for _ in range(8))), 2)
+    assert answers == [{"one": 1}] * 8
+    assert time.monotonic() - started < 2
+
+
+async def test_a_cancelled_write_is_interrupted_and_rolled_back(db):
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO settings VALUES ('c', '3')")
+                await conn.fetch_one(SLOW_QUERY)
+    assert await db.fetch_one("SELECT * FROM settings WHERE name = 'c'") is None
+    assert await asyncio.wait_for(db.execute("INSERT INTO settings VALUES ('d', '4')"), 2) == 1
+
+
+def test_database_url_chooses_the_engine(tmp_path):
+    assert isinstance(backend_for(f"sqlite:///{tmp_path}/x.db"), SQLiteBackend)
+    with pytest.raises(UnsupportedDatabase, match="mysql"):
+        backend_for("mysql://localhost/db")
+
+
+async def test_another_process_sees_committed_data(tmp_path, db):
+    await db.execute("INSERT INTO settings VALUES ('e', '5')")
+    with sqlite3.connect(f"{tmp_path}/sub/store.db") as plain:
+        assert plain.execute("SELECT value FROM settings WHERE name = 'e'").fetchone() == ("5",)
