@@ -23,8 +23,9 @@ async def prepare_store(db: Backend, config: Config) -> str:
     """Create the root tenant on an empty database; return the server key."""
     async with db.transaction() as conn:
         await tenant_store.ensure_root(conn)
-        stored = await settings_store.get_or_create(conn, "server_key", secrets.token_hex(32))
-    return config.secrets.server_key or stored
+        if config.secrets.server_key:
+            return config.secrets.server_key
+        return await settings_store.get_or_create(conn, "server_key", secrets.token_hex(32))
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

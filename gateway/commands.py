@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import signal
 from typing import Any, Awaitable, Callable, TypeVar
 
 from aiohttp import web
@@ -77,7 +78,15 @@ def serve(config: Config, workers: int) -> None:
         return
     processes = [multiprocessing.Process(target=_serve_one, args=(config, True))
                  for _ in range(workers)]
+
+    def stop(signum: int, frame: object) -> None:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()  # each worker shuts down gracefully on SIGTERM
+
     for process in processes:
         process.start()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     for process in processes:
         process.join()

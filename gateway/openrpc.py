@@ -67,7 +67,9 @@ def field_schema(field: fields.Field) -> dict[str, Any]:
     if field.metadata.get("description"):
         out["description"] = field.metadata["description"]
     default = field.load_default
-    if default is not missing and default is not None and not callable(default):
+    if callable(default):  # a factory such as `list` documents the value it makes
+        default = default()
+    if default is not missing and default is not None:
         out["default"] = default
     return out
 

@@ -89,7 +89,9 @@ async def rpc(request: web.Request) -> web.Response:
 async def _serve(request: web.Request) -> web.Response:
     app = request.app
     config = app[appkeys.CONFIG]
-    ip = auth.client_ip(request.remote, request.headers.get("X-Forwarded-For"),
+    # Repeated header lines are one comma-separated list (a proxy may add its own line).
+    forwarded = ", ".join(request.headers.getall("X-Forwarded-For", [])) or None
+    ip = auth.client_ip(request.remote, forwarded,
                         auth.networks(config.proxies.trusted))
     caller = await app[appkeys.AUTHENTICATOR].authenticate(auth.credential(request.headers), ip)
     parsed = parse(await read_body(request, _body_limit(app, caller.role)))

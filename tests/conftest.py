@@ -58,7 +58,7 @@ def root_context(app: web.Application) -> Context:
                     rate_limit=UNLIMITED, ip="127.0.0.1")
     return Context(db=app[appkeys.DB], caller=caller, config=app[appkeys.CONFIG],
                    request_id="tests", server_key=app[appkeys.SERVER_KEY],
-                   methods=app[appkeys.METHODS])
+                   methods=app[appkeys.METHODS], forget_key=app[appkeys.AUTHENTICATOR].forget)
 
 
 async def call_as_root(app: web.Application, method: str, **params: Any) -> Any:
