@@ -75,7 +75,7 @@ def _first_messages(messages: Any) -> Any:
 def wrap(name: str, method: RpcMethod, timeout_s: float) -> Callable[..., Any]:
     """The function jsonrpcserver calls: role check, params, handler, timeout, errors."""
 
-    async def call(context: Context, *args: Any, **kwargs: Any) -> Result:
+    async def call(context: Context, /, *args: Any, **kwargs: Any) -> Result:
         try:
             if context.caller.role not in method.roles:
                 raise Forbidden(f"the role {context.caller.role!r} may not call {name}")

@@ -75,7 +75,7 @@ async def rpc(request: web.Request) -> web.Response:
         if request.content_type != "application/json":
             raise UnsupportedMediaType("the Content-Type must be application/json")
         if in_flight[0] >= config.limits.concurrency:
-            raise Busy(f"more than {config.limits.concurrency} requests are in flight "
+            raise Busy(f"{config.limits.concurrency} requests are already in flight "
                        "(the concurrency limit)", 1000)
         in_flight[0] += 1
         try:
