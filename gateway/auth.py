@@ -16,12 +16,12 @@ import time
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from gateway import clock
+from gateway import clock, roles
 from gateway.errors import AuthenticationFailed
 from gateway.storage import Backend, Row
 from gateway.storage import keys as key_store
+from gateway.storage import tenants as tenant_store
 
-ROLES = ("admin", "reseller", "customer", "accountant", "ingest")
 UNLIMITED = 0  # stored rate limit meaning "no limit"; NULL means the configured default
 TOUCH_EVERY_S = 60  # write `last_used_at` at most once a minute per key and process
 # A key's stored row is reused for this long, so that a call costs no database round trip.
@@ -43,6 +43,13 @@ class Caller:
     scope: str
     rate_limit: int | None
     ip: str
+
+
+def root_admin(key_id: str, ip: str) -> Caller:
+    """The root tenant's admin, as local tools (the command line, tests) act."""
+    return Caller(key_id=key_id, role=roles.ADMIN, tenant_id=tenant_store.ROOT_ID,
+                  tenant=tenant_store.ROOT, scope=tenant_store.ROOT_PATH,
+                  rate_limit=UNLIMITED, ip=ip)
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,12 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 from aiohttp import web
 
-from gateway import roles
 from gateway.app import create_app, prepare_store
-from gateway.auth import UNLIMITED, Caller
+from gateway.auth import root_admin
 from gateway.config import Config
 from gateway.context import Context
 from gateway.dispatch import bind_params
 from gateway.storage import Backend, backend_for
-from gateway.storage.tenants import ROOT
 
 T = TypeVar("T")
 
@@ -48,9 +46,8 @@ async def call_as_root(config: Config, method: str, params: dict[str, Any]) -> A
     methods = all_methods()
 
     async def work(db: Backend, server_key: str) -> Any:
-        caller = Caller(key_id="command-line", role=roles.ADMIN, tenant_id=1, tenant=ROOT,
-                        scope="/1/", rate_limit=UNLIMITED, ip="local")
-        context = Context(db=db, caller=caller, config=config, request_id="command-line",
+        context = Context(db=db, caller=root_admin("command-line", "local"), config=config,
+                          request_id="command-line",
                           server_key=server_key, methods=methods)
         spec = methods[method]
         return await spec.handler(context, bind_params(spec, (), params))

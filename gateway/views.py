@@ -18,7 +18,6 @@ from gateway.middlewares import REQUEST_ID
 
 log = logging.getLogger(__name__)
 
-READ_CHUNK = 64 * 1024
 
 
 def json_response(payload: Any, status: int = 200,
@@ -35,10 +34,12 @@ def _body_limit(app: web.Application, role: str) -> int:
 async def read_body(request: web.Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as it passes `limit` (never read whole first)."""
     too_large = PayloadTooLarge(f"the body exceeds the limit of {limit} bytes")
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise too_large
+        return await request.read()  # the announced length is within the limit
     body = bytearray()
-    async for chunk in request.content.iter_chunked(READ_CHUNK):
+    while chunk := await request.content.readany():
         body += chunk
         if len(body) > limit:
             raise too_large

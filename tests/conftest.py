@@ -9,9 +9,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gateway import appkeys, roles
+from gateway import appkeys
 from gateway.app import create_app
-from gateway.auth import UNLIMITED, Caller
+from gateway.auth import root_admin
 from gateway.config import Config, load_config
 from gateway.context import Context, Methods
 from gateway.dispatch import bind_params
@@ -54,9 +54,8 @@ async def client(aiohttp_client: Callable[..., Awaitable[TestClient]],
 
 
 def root_context(app: web.Application) -> Context:
-    caller = Caller(key_id="tests", role=roles.ADMIN, tenant_id=1, tenant="root", scope="/1/",
-                    rate_limit=UNLIMITED, ip="127.0.0.1")
-    return Context(db=app[appkeys.DB], caller=caller, config=app[appkeys.CONFIG],
+    return Context(db=app[appkeys.DB], caller=root_admin("tests", "127.0.0.1"),
+                   config=app[appkeys.CONFIG],
                    request_id="tests", server_key=app[appkeys.SERVER_KEY],
                    methods=app[appkeys.METHODS], forget_key=app[appkeys.AUTHENTICATOR].forget)
 

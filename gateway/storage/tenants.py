@@ -6,6 +6,8 @@ from gateway import clock
 from gateway.storage.backend import Connection, Row
 
 ROOT = "root"
+ROOT_ID = 1
+ROOT_PATH = f"/{ROOT_ID}/"
 _COLUMNS = "t.id, t.name, t.parent_id, p.name AS parent, t.path, t.timezone, t.created_at"
 _FROM = "tenants t LEFT JOIN tenants p ON p.id = t.parent_id"
 
@@ -15,7 +17,8 @@ async def ensure_root(conn: Connection) -> None:
     if await conn.fetch_one("SELECT id FROM tenants LIMIT 1") is None:
         await conn.execute(
             "INSERT INTO tenants (id, name, parent_id, path, timezone, created_at) "
-            "VALUES (1, ?, NULL, '/1/', 'UTC', ?)", (ROOT, clock.to_text(clock.now())))
+            "VALUES (?, ?, NULL, ?, 'UTC', ?)",
+            (ROOT_ID, ROOT, ROOT_PATH, clock.to_text(clock.now())))
 
 
 async def by_name(conn: Connection, name: str) -> Row | None:
