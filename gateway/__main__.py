@@ -38,8 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--expires", metavar="RFC3339")
     create.add_argument("--rate-limit", metavar="N|unlimited")
 
-    tenants = sub.add_parser("tenants", help="tenants").add_subparsers(dest="action",
-                                                                      required=True)
+    tenants = sub.add_parser("tenants", help="tenants").add_subparsers(
+        dest="action", required=True)
     tcreate = tenants.add_parser("create", parents=[common], help="create a tenant")
     tcreate.add_argument("name")
     tcreate.add_argument("--parent", default="root")

@@ -19,7 +19,6 @@ from gateway.middlewares import REQUEST_ID
 log = logging.getLogger(__name__)
 
 
-
 def json_response(payload: Any, status: int = 200,
                   headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(body=orjson.dumps(payload), status=status, headers=headers,

@@ -269,8 +269,8 @@ async def test_ingest_key_may_not_list_keys(rpc, make_key):
     ("keys.create", {"tenant": "root", "role": "customer"}),
     ("tenants.create", {"name": "newco", "parent": "root"}),
 ])
-async def test_non_admin_roles_may_not_create_keys_or_tenants(client, rpc, make_key, role,
-                                                             method, params):
+async def test_non_admin_roles_may_not_create_keys_or_tenants(
+        client, rpc, make_key, role, method, params):
     key = await make_key(role)
     assert await rpc(method, params, key=key) == forbidden(role, method)
     listed = await call_as_root(client.app, "tenants.list")

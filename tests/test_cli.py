@@ -188,8 +188,8 @@ def test_config_yaml_in_the_working_folder_is_read(tmp_path: Path, env: dict[str
     assert not (tmp_path / "gateway.db").exists()
 
 
-def test_config_path_wins_over_the_working_folders_config_yaml(tmp_path: Path,
-                                                              env: dict[str, str]) -> None:
+def test_config_path_wins_over_the_working_folders_config_yaml(
+        tmp_path: Path, env: dict[str, str]) -> None:
     (tmp_path / "config.yaml").write_text("port: x\n", encoding="utf-8")
     other = tmp_path / "other.yaml"
     other.write_text("port: 9000\n", encoding="utf-8")
@@ -378,8 +378,8 @@ def reap(pids: list[int]) -> list[int]:
     return left
 
 
-def test_serve_with_workers_stops_every_worker_on_sigterm(tmp_path: Path, env: dict[str, str],
-                                                         serve: Any) -> None:
+def test_serve_with_workers_stops_every_worker_on_sigterm(
+        tmp_path: Path, env: dict[str, str], serve: Any) -> None:
     port = free_port()
     process, log = serve("--workers", "2", GATEWAY_HOST="127.0.0.1", GATEWAY_PORT=str(port))
     workers: list[int] = []

@@ -266,8 +266,8 @@ async def test_a_notification_costs_a_unit(client: TestClient, make_key: MakeKey
 
 
 async def test_rate_limits_are_per_key(client: TestClient, make_key: MakeKey) -> None:
-    first, second = await make_key("customer", rate_limit=1), await make_key("customer",
-                                                                            rate_limit=1)
+    first = await make_key("customer", rate_limit=1)
+    second = await make_key("customer", rate_limit=1)
     status, _, _ = await post(client, [call("ping", 1), call("ping", 2)], first)
     assert status == 200
     assert_rate_limited(*await post(client, call("ping"), first))
