@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from multidict import CIMultiDict
 
 from conftest import call_as_root, make_config, post
+from envelopes import auth_failed, forbidden, key_id_of
 from gateway import appkeys, clock, roles
 from gateway.config import Config
 
@@ -30,24 +31,6 @@ REVOKED = "the API key was revoked"
 EXPIRED = "the API key has expired"
 
 
-def auth_failed(reason: str) -> dict[str, Any]:
-    """The whole 401 response of the spec's envelope table."""
-    return {"jsonrpc": "2.0",
-            "error": {"code": 401,
-                      "message": f"utoken-auth-failed: Authentication Failed: {reason}",
-                      "data": {"code": "utoken-auth-failed",
-                               "message": f"Authentication Failed: {reason}"}},
-            "id": None}
-
-
-def forbidden(role: str, method: str, id_: Any = 1) -> dict[str, Any]:
-    reason = f"the role {role!r} may not call {method}"
-    return {"jsonrpc": "2.0",
-            "error": {"code": 403, "message": f"forbidden: {reason}",
-                      "data": {"code": "forbidden", "message": reason}},
-            "id": id_}
-
-
 async def assert_refused(client: TestClient, reason: str, key: str | None = None,
                          headers: dict[str, str] | None = None) -> None:
     status, body, response_headers = await post(client, PING, key, headers)
@@ -59,10 +42,6 @@ async def assert_accepted(client: TestClient, key: str | None = None,
                           headers: dict[str, str] | None = None) -> None:
     status, body, _ = await post(client, PING, key, headers)
     assert (status, body) == (200, PONG)
-
-
-def key_id_of(key: str) -> str:
-    return key.partition(".")[0]
 
 
 async def api_key_rows(client: TestClient) -> list[dict[str, Any]]:

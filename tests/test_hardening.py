@@ -21,6 +21,7 @@ from gateway.config import Config
 from gateway.context import Context, Methods, Params, RpcMethod
 from methods import all_methods
 from conftest import make_config, post
+from envelopes import auth_failed
 
 MakeKey = Callable[..., Awaitable[str]]
 SECRET = "SELECT secret FROM api_keys WHERE path='/etc/passwd'"
@@ -76,11 +77,6 @@ def refusal(code: int, message: str, data: Any) -> dict[str, Any]:
 
 def invalid_request(message: str) -> dict[str, Any]:
     return refusal(-32600, "Invalid Request", {"message": message})
-
-
-def auth_failed(reason: str) -> dict[str, Any]:
-    return refusal(401, f"utoken-auth-failed: Authentication Failed: {reason}",
-                   {"code": "utoken-auth-failed", "message": f"Authentication Failed: {reason}"})
 
 
 def padded(body: str, size: int) -> bytes:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import post
+from envelopes import forbidden, invalid, key_id_of, missing_object, not_found, ok
 from gateway import clock
 
 RFC3339_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -22,44 +23,10 @@ COUNT_RANGE = "Must be greater than or equal to 1 and less than or equal to 1000
 OFFSET_RANGE = "Must be greater than or equal to 0 and less than or equal to 10000."
 
 
-def ok(result: Any, id_: Any = 1) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "result": result, "id": id_}
-
-
-def invalid(data: dict[str, Any], id_: Any = 1) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "error": {"code": -32602, "message": "Invalid request", "data": data},
-            "id": id_}
-
-
-def missing_object(param: str, table: str, name: str) -> dict[str, Any]:
-    return invalid({param: f'Object "{table}({name})" was not found!'})
-
-
-def not_found(table: str, object_id: str, id_: Any = 1) -> dict[str, Any]:
-    message = f'Object "{table}({object_id})" was not found!'
-    return {"jsonrpc": "2.0",
-            "error": {"code": 404, "message": f"not_found: {message}",
-                      "data": {"code": "not_found", "message": message,
-                               "object_name": table, "object_id": object_id}},
-            "id": id_}
-
-
-def forbidden(role: str, method: str, id_: Any = 1) -> dict[str, Any]:
-    reason = f"the role {role!r} may not call {method}"
-    return {"jsonrpc": "2.0",
-            "error": {"code": 403, "message": f"forbidden: {reason}",
-                      "data": {"code": "forbidden", "message": reason}},
-            "id": id_}
-
-
 def assert_recent(text: str, before: dt.datetime, after: dt.datetime) -> None:
     """An RFC 3339 timestamp to the second, between `before` and `after`."""
     assert RFC3339_SECONDS.fullmatch(text), text
     assert before.replace(microsecond=0) <= clock.from_text(text) <= after
-
-
-def key_id_of(key: str) -> str:
-    return key.partition(".")[0]
 
 
 async def result_of(rpc: Any, method: str, params: Any = None, key: str | None = None) -> Any:
