@@ -22,6 +22,29 @@ def from_text(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+class TimeError(ValueError):
+    """A timestamp that is not RFC 3339 with an offset."""
+
+
+def parse_rfc3339(text: str) -> int:
+    """An RFC 3339 timestamp (with `Z` or an offset) as Unix seconds, fractions dropped."""
+    if not isinstance(text, str):
+        raise TimeError("expected an RFC 3339 timestamp string")
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise TimeError(f"not an RFC 3339 timestamp: {text!r}") from None
+    if moment.tzinfo is None:
+        raise TimeError(f"the timestamp has no offset (add Z for UTC): {text!r}")
+    return int(moment.timestamp() // 1)
+
+
+def epoch_to_rfc3339(seconds: int | None) -> str | None:
+    if seconds is None:
+        return None
+    return dt.datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def to_rfc3339(text: str | None) -> str | None:
     """A stored timestamp as clients see it: RFC 3339 to the second, UTC."""
     if text is None:

@@ -15,6 +15,10 @@ def backend_for(url: str) -> Backend:
         from gateway.storage.sqlite import SQLiteBackend
 
         return SQLiteBackend(url.removeprefix("sqlite:///"))
+    if url.startswith(("postgresql://", "postgres://")):
+        from gateway.storage.postgresql import PostgreSQLBackend
+
+        return PostgreSQLBackend(url)
     raise UnsupportedDatabase(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 
 

@@ -17,8 +17,10 @@ def migration_files(engine: str) -> list[tuple[str, str]]:
 
 
 def statements(sql: str) -> list[str]:
-    """Split a migration file into statements (migrations hold no `;` inside literals)."""
-    return [s.strip() for s in sql.split(";") if s.strip()]
+    """Split a migration file into statements. Migrations hold no `;` inside literals or
+    comments; comment lines are dropped."""
+    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
 async def pending(conn: Connection, engine: str) -> list[tuple[str, str]]:

@@ -75,13 +75,17 @@ class SQLiteBackend:
     async def open(self) -> None:
         if self.path != ":memory:" and Path(self.path).parent != Path(""):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await _connect(self.path)
-        self._all.append(self._writer)
-        await self._migrate()
-        for _ in range(READERS):
-            reader = await _connect(self.path)
-            self._all.append(reader)
-            self._readers.put_nowait(reader)
+        try:
+            self._writer = await _connect(self.path)
+            self._all.append(self._writer)
+            await self._migrate()
+            for _ in range(READERS):
+                reader = await _connect(self.path)
+                self._all.append(reader)
+                self._readers.put_nowait(reader)
+        except BaseException:
+            await self.close()  # no connection thread may outlive a failed open
+            raise
 
     async def close(self) -> None:
         for conn in self._all:

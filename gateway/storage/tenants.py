@@ -32,6 +32,10 @@ async def by_name_in_scope(conn: Connection, name: str, scope: str) -> Row | Non
         (name, scope))
 
 
+async def by_id(conn: Connection, tenant_id: int) -> Row | None:
+    return await conn.fetch_one(f"SELECT {_COLUMNS} FROM {_FROM} WHERE t.id = ?", (tenant_id,))
+
+
 async def create(conn: Connection, name: str, parent: Row, timezone: str) -> Row:
     """Insert a tenant under `parent`; the caller checks that the name is free."""
     await conn.execute(

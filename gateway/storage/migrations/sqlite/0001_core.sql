@@ -4,10 +4,11 @@ CREATE TABLE tenants (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
     parent_id INTEGER REFERENCES tenants(id),
-    path TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
     timezone TEXT NOT NULL DEFAULT 'UTC',
     created_at TEXT NOT NULL
 );
+CREATE INDEX tenants_path ON tenants (path);
 
 -- API keys: the secret is stored only as a salted hash.
 CREATE TABLE api_keys (

@@ -1,0 +1,45 @@
+"""SQL of code decks: prefixes to code names and countries, longest prefix first."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from gateway.storage.backend import Connection, Row
+
+MAX_PREFIX = 16  # E.164 numbers have at most 15 digits
+
+
+def candidates(number: str) -> list[str]:
+    """Every prefix of the number's digits, longest first."""
+    digits = "".join(c for c in number if c.isdigit())[:MAX_PREFIX]
+    return [digits[:n] for n in range(len(digits), 0, -1)]
+
+
+async def longest_prefix(conn: Connection, deck_id: int, number: str) -> Row | None:
+    prefixes = candidates(number)
+    if not prefixes:
+        return None
+    marks = ", ".join("?" for _ in prefixes)
+    return await conn.fetch_one(
+        f"SELECT prefix, name, country FROM code_deck_codes WHERE code_deck_id = ? "
+        f"AND prefix IN ({marks}) ORDER BY LENGTH(prefix) DESC LIMIT 1", (deck_id, *prefixes))
+
+
+async def get(conn: Connection, deck_id: int) -> Row | None:
+    return await conn.fetch_one("SELECT id, tenant_id, name, content_hash FROM code_decks "
+                                "WHERE id = ?", (deck_id,))
+
+
+async def replace(conn: Connection, deck: dict[str, Any], tenant_id: int, content_hash: str,
+                  codes: Sequence[tuple[str, str, str | None]]) -> None:
+    """Create the deck or replace its name and every code."""
+    await conn.execute(
+        "INSERT INTO code_decks (id, tenant_id, name, content_hash) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+        "content_hash = excluded.content_hash",
+        (deck["code_deck_id"], tenant_id, deck["name"], content_hash))
+    await conn.execute("DELETE FROM code_deck_codes WHERE code_deck_id = ?",
+                       (deck["code_deck_id"],))
+    await conn.executemany(
+        "INSERT INTO code_deck_codes (code_deck_id, prefix, name, country) VALUES (?, ?, ?, ?)",
+        [(deck["code_deck_id"], prefix, name, country) for prefix, name, country in codes])

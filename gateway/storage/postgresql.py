@@ -1,0 +1,118 @@
+"""PostgreSQL through asyncpg: a connection pool; SQL's `?` placeholders become `$n`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Sequence
+
+import asyncpg
+
+from gateway.storage import migrations
+from gateway.storage.backend import Connection, Params, Row
+
+# Batch members run concurrently (up to the batch limit); beyond the pool they queue.
+POOL_MIN, POOL_MAX = 1, 10
+MIGRATION_LOCK = 7_150_001  # advisory lock key: one process migrates at a time
+
+
+@functools.lru_cache(maxsize=1024)
+def numbered(sql: str) -> str:
+    """`?` placeholders as `$1, $2, ...`, leaving string literals alone."""
+    out, n, quoted = [], 0, False
+    for char in sql:
+        if char == "'":
+            quoted = not quoted
+        if char == "?" and not quoted:
+            n += 1
+            out.append(f"${n}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _changed(status: str) -> int:
+    """Rows changed, from a command status such as `UPDATE 3` or `INSERT 0 1`."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class _Conn:
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        return _changed(await self.raw.execute(numbered(sql), *params))
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        await self.raw.executemany(numbered(sql), [tuple(r) for r in rows])
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        row = await self.raw.fetchrow(numbered(sql), *params)
+        return dict(row) if row is not None else None
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return [dict(r) for r in await self.raw.fetch(numbered(sql), *params)]
+
+
+class PostgreSQLBackend:
+    engine = "postgresql"
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=POOL_MIN, max_size=POOL_MAX)
+        try:
+            await self._migrate()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def _migrate(self) -> None:
+        async with self.transaction() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+            for version, sql in await migrations.pending(conn, self.engine):
+                for statement in migrations.statements(sql):
+                    await conn.execute(statement)
+                now = dt.datetime.now(dt.timezone.utc).isoformat()
+                await conn.execute(f"INSERT INTO {migrations.TABLE} VALUES (?, ?)",
+                                   (version, now))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        assert self._pool is not None, "the database is not open"
+        async with self._pool.acquire() as raw, raw.transaction():
+            yield _Conn(raw)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[_Conn]:
+        assert self._pool is not None, "the database is not open"
+        async with self._pool.acquire() as raw:
+            yield _Conn(raw)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self._connection() as conn:
+            return await conn.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._connection() as conn:
+            return await conn.fetch_one(sql, params)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._connection() as conn:
+            return await conn.fetch_all(sql, params)
+
+    async def ping(self) -> None:
+        await self.fetch_one("SELECT 1 AS ok")

@@ -1,0 +1,36 @@
+"""SQL of the reference objects (clients, accounts, users, equipment, applications)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.storage.backend import Connection
+
+# table -> the columns a record may set besides id, tenant_id and name
+TABLES: dict[str, tuple[str, ...]] = {
+    "clients": (),
+    "accounts": ("client_id", "ident"),
+    "users": (),
+    "equipment": (),
+    "applications": (),
+}
+
+
+async def owner(conn: Connection, table: str, object_id: int) -> int | None:
+    """The tenant owning `table(object_id)`, or None when it does not exist yet."""
+    assert table in TABLES
+    row = await conn.fetch_one(f"SELECT tenant_id FROM {table} WHERE id = ?", (object_id,))
+    return None if row is None else int(row["tenant_id"])
+
+
+async def upsert(conn: Connection, table: str, object_id: int, tenant_id: int,
+                 values: dict[str, Any]) -> None:
+    """Create the object, or update its name and extra columns (never its owner)."""
+    columns = ["name", *TABLES[table]]
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in columns)
+    await conn.execute(
+        f"INSERT INTO {table} (id, tenant_id, {names}) VALUES (?, ?, {marks}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}",
+        (object_id, tenant_id, *(values.get(c) for c in columns)))

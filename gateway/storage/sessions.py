@@ -1,0 +1,116 @@
+"""SQL of sessions, their legs, recordings and resource usage."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from gateway.storage.backend import Connection, Row
+
+SESSION_COLUMNS = (
+    "kind", "state", "seq", "content_hash", "setup_time", "start_time", "end_time",
+    "equipment_id", "application_id", "rule_name", "custom_data", "room_id", "meeting_id",
+    "app_type", "audio_quality", "finish_reason", "initiator_address", "media_server_address",
+    "log_file_url")
+LEG_COLUMNS = (
+    "role", "position", "tenant_id", "src", "dst", "incoming", "client_id", "account_id",
+    "owner_user_id", "user_id", "rates_code", "code_deck_id", "dst_code", "dst_name",
+    "dst_country", "setup_time", "start_time", "end_time", "billsec", "real_billsec",
+    "disposition", "hangup_cause", "pdd_ms", "amount", "reseller_amount", "currency", "name",
+    "participant_role", "ip", "agent", "call_num", "call_log_id", "user_ref")
+RECORD_COLUMNS = ("session_id", "tenant_id", "url", "name", "start_time", "duration",
+                  "file_size", "cost", "transcription_url", "transcription_status")
+RESOURCE_COLUMNS = ("session_id", "tenant_id", "resource_type", "quantity", "unit", "cost",
+                    "description", "used_at", "ref_leg_id")
+# Fields an update keeps when the newer record leaves them out (an end without its answer).
+KEPT_WHEN_ABSENT = ("start_time",)
+
+
+def _marks(columns: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in columns)
+
+
+def _upsert_sql(table: str, keys: tuple[str, ...], columns: Sequence[str]) -> str:
+    updates = ", ".join(
+        f"{c} = COALESCE(excluded.{c}, {table}.{c})" if c in KEPT_WHEN_ABSENT
+        else f"{c} = excluded.{c}" for c in columns)
+    every = keys + tuple(columns)
+    return (f"INSERT INTO {table} ({', '.join(every)}) VALUES ({_marks(every)}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
+
+
+_LEG_UPSERT = _upsert_sql("legs", ("session_id", "leg_id"), LEG_COLUMNS)
+_RECORD_UPSERT = _upsert_sql("records", ("id",), RECORD_COLUMNS)
+_RESOURCE_UPSERT = _upsert_sql("resource_usage", ("id",), RESOURCE_COLUMNS)
+
+
+async def find(conn: Connection, tenant_id: int, source_id: str) -> Row | None:
+    return await conn.fetch_one(
+        "SELECT id, state, seq, content_hash, start_time FROM sessions "
+        "WHERE tenant_id = ? AND source_id = ?", (tenant_id, source_id))
+
+
+async def insert(conn: Connection, tenant_id: int, source_id: str,
+                 values: dict[str, Any]) -> int:
+    row = await conn.fetch_one(
+        f"INSERT INTO sessions (tenant_id, source_id, {', '.join(SESSION_COLUMNS)}) "
+        f"VALUES (?, ?, {_marks(SESSION_COLUMNS)}) RETURNING id",
+        (tenant_id, source_id, *(values[c] for c in SESSION_COLUMNS)))
+    assert row is not None
+    return int(row["id"])
+
+
+async def update(conn: Connection, session_id: int, values: dict[str, Any]) -> None:
+    sets = ", ".join(f"{c} = COALESCE(?, {c})" if c in KEPT_WHEN_ABSENT else f"{c} = ?"
+                     for c in SESSION_COLUMNS)
+    await conn.execute(f"UPDATE sessions SET {sets} WHERE id = ?",
+                       (*(values[c] for c in SESSION_COLUMNS), session_id))
+
+
+async def set_hash(conn: Connection, session_id: int, content_hash: str) -> None:
+    await conn.execute("UPDATE sessions SET content_hash = ? WHERE id = ?",
+                       (content_hash, session_id))
+
+
+async def upsert_legs(conn: Connection, session_id: int, legs: Sequence[dict[str, Any]]) -> None:
+    await conn.executemany(_LEG_UPSERT, [
+        (session_id, leg["leg_id"], *(leg[c] for c in LEG_COLUMNS)) for leg in legs])
+
+
+async def delete_other_legs(conn: Connection, session_id: int, keep: Sequence[str]) -> None:
+    await conn.execute(f"DELETE FROM legs WHERE session_id = ? AND leg_id NOT IN ({_marks(keep)})",
+                       (session_id, *keep))
+
+
+async def leg_amounts(conn: Connection, session_id: int) -> dict[str, tuple[Any, ...]]:
+    rows = await conn.fetch_all("SELECT leg_id, amount, reseller_amount, currency FROM legs "
+                                "WHERE session_id = ?", (session_id,))
+    return {r["leg_id"]: (r["amount"], r["reseller_amount"], r["currency"]) for r in rows}
+
+
+async def correct_amounts(conn: Connection, session_id: int,
+                          amounts: Sequence[tuple[str, Any, Any, Any]]) -> None:
+    await conn.executemany(
+        "UPDATE legs SET amount = ?, reseller_amount = ?, currency = ? "
+        "WHERE session_id = ? AND leg_id = ?",
+        [(amount, reseller, currency, session_id, leg_id)
+         for leg_id, amount, reseller, currency in amounts])
+
+
+async def owners(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, int]:
+    """`{id: session_id}` of the recordings or resource usages that exist already."""
+    assert table in ("records", "resource_usage")
+    if not ids:
+        return {}
+    rows = await conn.fetch_all(f"SELECT id, session_id FROM {table} WHERE id IN ({_marks(ids)})",
+                                tuple(ids))
+    return {int(r["id"]): int(r["session_id"]) for r in rows}
+
+
+async def upsert_records(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    await conn.executemany(_RECORD_UPSERT,
+                           [(r["id"], *(r[c] for c in RECORD_COLUMNS)) for r in rows])
+
+
+async def upsert_resources(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    await conn.executemany(_RESOURCE_UPSERT,
+                           [(r["id"], *(r[c] for c in RESOURCE_COLUMNS)) for r in rows])

@@ -1,0 +1,198 @@
+"""`ingest.transactions`, `ingest.acd_sessions`, `ingest.code_decks` and
+`ingest.currency_rates`: the same rules as sessions (batches, per-record errors,
+idempotent by id), each entry owned by a tenant of the caller's subtree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from gateway.context import Context
+from gateway.storage import code_decks
+from gateway.storage import ledgers as store
+from methods.ingest.batch import Batch, Store, content_hash, not_found, run
+from methods.ingest.record_fields import Currency, Money, Timestamp, identifier, text, whole
+
+MAX_CODES = 500_000  # prefixes of one deck: the largest public decks hold about 100,000
+
+
+class Transaction(Schema):
+    transaction_id = identifier()
+    tenant = text(64)
+    user_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    performed_at = Timestamp(required=True)
+    amount = Money(required=True)
+    currency = Currency(required=True)
+    transaction_type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    transaction_description = text(1024)
+    is_uncommitted = fields.Boolean(load_default=False)
+
+
+class AcdEvent(Schema):
+    acd_session_event_id = identifier()
+    time = Timestamp(required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    user_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    custom_data = text(65536)
+
+
+class AcdSession(Schema):
+    acd_session_history_id = identifier()
+    tenant = text(64)
+    acd_request_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    acd_queue_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    user_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    begin_time = Timestamp(required=True)
+    priority = fields.Integer(strict=True, load_default=0)
+    waiting_duration = whole()
+    in_service_duration = whole()
+    after_service_duration = whole()
+    operator_hangup = fields.Boolean(load_default=None, allow_none=True)
+    unserviced = fields.Boolean(load_default=None, allow_none=True)
+    rejected = fields.Boolean(load_default=None, allow_none=True)
+    events = fields.List(fields.Nested(AcdEvent), load_default=list)
+
+
+class Code(Schema):
+    prefix = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9]{1,16}$", error="1 to 16 digits"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    country = text(64)
+
+
+class CodeDeck(Schema):
+    code_deck_id = identifier()
+    tenant = text(64)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    codes = fields.List(fields.Nested(Code), required=True,
+                        validate=validate.Length(max=MAX_CODES))
+
+    @validates("codes")
+    def _unique(self, codes: list[dict[str, Any]], **kwargs: Any) -> None:
+        prefixes = [c["prefix"] for c in codes]
+        if len(set(prefixes)) != len(prefixes):
+            raise ValidationError("a prefix appears twice")
+
+
+class CurrencyRate(Schema):
+    currency = Currency(required=True)
+    rate_to_usd = fields.Decimal(required=True, as_string=True,
+                                 validate=validate.Range(min=Decimal(0), min_inclusive=False))
+    valid_from = fields.Date(required=True, metadata={"description": "a UTC day, YYYY-MM-DD"})
+
+    @validates_schema
+    def _finite(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "rate_to_usd" in data and not Decimal(data["rate_to_usd"]).is_finite():
+            raise ValidationError("not a finite number", "rate_to_usd")
+
+
+async def _owned_entry(batch: Batch, table: str, object_id: int, tenant_id: int,
+                       digest: str, path: str) -> bool:
+    """Whether the entry must be written: refused when owned outside the caller's scope,
+    skipped when unchanged."""
+    row = await store.stored(batch.conn, table, object_id)
+    if row is None:
+        return True
+    if not await batch.in_scope(int(row["tenant_id"])):
+        raise not_found(path, table, object_id)
+    return bool(row["content_hash"] != digest or int(row["tenant_id"]) != tenant_id)
+
+
+def _transactions(batch: Batch) -> Store:
+    async def store_one(raw: dict[str, Any], t: dict[str, Any]) -> bool:
+        tenant_id = await batch.tenant(t["tenant"], "tenant")
+        digest = content_hash(raw)
+        if not await _owned_entry(batch, "transactions", t["transaction_id"], tenant_id,
+                                  digest, "transaction_id"):
+            return False
+        await store.upsert(batch.conn, "transactions", t["transaction_id"], {
+            "tenant_id": tenant_id, "user_id": t["user_id"], "performed_at": t["performed_at"],
+            "amount": t["amount"], "currency": t["currency"],
+            "transaction_type": t["transaction_type"],
+            "description": t["transaction_description"],
+            "is_uncommitted": int(t["is_uncommitted"]), "content_hash": digest})
+        return True
+    return store_one
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _acd_sessions(batch: Batch) -> Store:
+    async def store_one(raw: dict[str, Any], a: dict[str, Any]) -> bool:
+        tenant_id = await batch.tenant(a["tenant"], "tenant")
+        digest = content_hash(raw)
+        session_id = a["acd_session_history_id"]
+        if not await _owned_entry(batch, "acd_sessions", session_id, tenant_id, digest,
+                                  "acd_session_history_id"):
+            return False
+        taken = await store.event_owners(batch.conn,
+                                         [e["acd_session_event_id"] for e in a["events"]])
+        for i, event in enumerate(a["events"]):
+            if taken.get(event["acd_session_event_id"], session_id) != session_id:
+                raise not_found(f"events.{i}.acd_session_event_id", "acd_session_events",
+                                event["acd_session_event_id"])
+        await store.upsert(batch.conn, "acd_sessions", session_id, {
+            **{c: a.get(c) for c in store.ACD_COLUMNS}, "tenant_id": tenant_id,
+            "operator_hangup": _flag(a["operator_hangup"]), "unserviced": _flag(a["unserviced"]),
+            "rejected": _flag(a["rejected"]), "content_hash": digest})
+        await store.replace_events(batch.conn, session_id, [
+            {"id": e["acd_session_event_id"], "acd_session_id": session_id, "time": e["time"],
+             "type": e["type"], "user_id": e["user_id"], "custom_data": e["custom_data"]}
+            for e in a["events"]])
+        return True
+    return store_one
+
+
+def _code_decks(batch: Batch) -> Store:
+    async def store_one(raw: dict[str, Any], deck: dict[str, Any]) -> bool:
+        tenant_id = await batch.tenant(deck["tenant"], "tenant")
+        digest = content_hash(raw)
+        row = await code_decks.get(batch.conn, deck["code_deck_id"])
+        if row is not None:
+            if not await batch.in_scope(int(row["tenant_id"])):
+                raise not_found("code_deck_id", "code_decks", deck["code_deck_id"])
+            if row["content_hash"] == digest:
+                return False
+        await code_decks.replace(batch.conn, deck, tenant_id, digest,
+                                 [(c["prefix"], c["name"], c["country"]) for c in deck["codes"]])
+        return True
+    return store_one
+
+
+def _currency_rates(batch: Batch) -> Store:
+    async def store_one(raw: dict[str, Any], r: dict[str, Any]) -> bool:
+        day = r["valid_from"].isoformat() if isinstance(r["valid_from"], dt.date) \
+            else str(r["valid_from"])
+        rate = str(Decimal(r["rate_to_usd"]).normalize())
+        row = await store.rate(batch.conn, r["currency"], day)
+        if row is not None and Decimal(row["rate_to_usd"]) == Decimal(rate):
+            return False
+        await store.upsert_rate(batch.conn, r["currency"], day, rate)
+        return True
+    return store_one
+
+
+async def ingest_transactions(context: Context, records: list[Any]) -> dict[str, Any]:
+    return await run(context, "ingest.transactions", records, Transaction(), _transactions)
+
+
+async def ingest_acd_sessions(context: Context, records: list[Any]) -> dict[str, Any]:
+    return await run(context, "ingest.acd_sessions", records, AcdSession(), _acd_sessions)
+
+
+async def ingest_code_decks(context: Context, records: list[Any]) -> dict[str, Any]:
+    return await run(context, "ingest.code_decks", records, CodeDeck(), _code_decks)
+
+
+async def ingest_currency_rates(context: Context, records: list[Any]) -> dict[str, Any]:
+    return await run(context, "ingest.currency_rates", records, CurrencyRate(),
+                     _currency_rates)
+
+
+__all__ = ["ingest_transactions", "ingest_acd_sessions", "ingest_code_decks",
+           "ingest_currency_rates"]
