@@ -44,6 +44,19 @@ def _parser() -> argparse.ArgumentParser:
     tcreate.add_argument("name")
     tcreate.add_argument("--parent", default="root")
     tcreate.add_argument("--timezone")
+
+    imp = sub.add_parser("import", parents=[common],
+                         help="import a file of finished calls from a switch")
+    imp.add_argument("format", choices=("asterisk-csv", "freeswitch-csv", "jsonl"))
+    imp.add_argument("path")
+    imp.add_argument("--tenant", help="the owning tenant (default root)")
+    imp.add_argument("--equipment", help="the switch's name, recorded as the equipment")
+    imp.add_argument("--timezone", default="UTC", help="the zone the file's times are in")
+    imp.add_argument("--code-deck", type=int, help="code deck for destinations")
+
+    demo = sub.add_parser("demo", parents=[common], help="fill the store with demo data")
+    demo.add_argument("--calls", type=int, default=20_000)
+    demo.add_argument("--seed", type=int, default=1)
     return parser
 
 
@@ -66,6 +79,16 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         print(f"key_id: {made['key_id']} (tenant {args.tenant}, role {args.role})")
         print(f"MOR secret: {made['mor_secret']}")
         print(made["key"])
+    elif args.command == "import":
+        from gateway.importers.command import run_import
+
+        return run_import(config, args.format, args.path, tenant=args.tenant,
+                          equipment=args.equipment, timezone=args.timezone,
+                          code_deck=args.code_deck)
+    elif args.command == "demo":
+        from gateway.demo import run_demo
+
+        return run_demo(config, calls=args.calls, seed=args.seed)
     elif args.command == "tenants":
         params = {"name": args.name, "parent": args.parent, "timezone": args.timezone}
         made = asyncio.run(commands.call_as_root(

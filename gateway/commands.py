@@ -39,19 +39,24 @@ async def migrate(config: Config) -> str:
     return await with_store(config, noop)
 
 
-async def call_as_root(config: Config, method: str, params: dict[str, Any]) -> Any:
-    """Call a method's handler as the root tenant's admin."""
+async def as_root(config: Config, work: Callable[[Context], Awaitable[T]]) -> T:
+    """Open the store and run `work` with the context of the root tenant's admin (what
+    local tools such as `import` and `demo` act as)."""
     from methods import all_methods
 
-    methods = all_methods()
+    async def run(db: Backend, server_key: str) -> T:
+        return await work(Context(db=db, caller=root_admin("command-line", "local"),
+                                  config=config, request_id="command-line",
+                                  server_key=server_key, methods=all_methods()))
+    return await with_store(config, run)
 
-    async def work(db: Backend, server_key: str) -> Any:
-        context = Context(db=db, caller=root_admin("command-line", "local"), config=config,
-                          request_id="command-line",
-                          server_key=server_key, methods=methods)
-        spec = methods[method]
+
+async def call_as_root(config: Config, method: str, params: dict[str, Any]) -> Any:
+    """Call a method's handler as the root tenant's admin."""
+    async def work(context: Context) -> Any:
+        spec = context.methods[method]
         return await spec.handler(context, bind_params(spec, (), params))
-    return await with_store(config, work)
+    return await as_root(config, work)
 
 
 def _serve_one(config: Config, reuse_port: bool) -> None:
