@@ -107,10 +107,12 @@ async def owners(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, 
 
 
 async def upsert_records(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    await conn.executemany(_RECORD_UPSERT,
-                           [(r["id"], *(r[c] for c in RECORD_COLUMNS)) for r in rows])
+    if rows:
+        await conn.executemany(_RECORD_UPSERT,
+                               [(r["id"], *(r[c] for c in RECORD_COLUMNS)) for r in rows])
 
 
 async def upsert_resources(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    await conn.executemany(_RESOURCE_UPSERT,
-                           [(r["id"], *(r[c] for c in RESOURCE_COLUMNS)) for r in rows])
+    if rows:
+        await conn.executemany(_RESOURCE_UPSERT,
+                               [(r["id"], *(r[c] for c in RESOURCE_COLUMNS)) for r in rows])

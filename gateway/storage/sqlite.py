@@ -27,28 +27,30 @@ PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
 
 
 class _Conn:
-    """One aiosqlite connection seen through the `Connection` interface."""
+    """One aiosqlite connection seen through the `Connection` interface.
+
+    Each call is one trip to the connection's thread (`execute_fetchall` runs the
+    statement, reads its rows and closes its cursor there): a trip costs far more than
+    a simple statement does."""
 
     def __init__(self, raw: aiosqlite.Connection) -> None:
         self.raw = raw
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        cursor = await self.raw.execute(sql, tuple(params))
-        changed = cursor.rowcount
-        await cursor.close()
-        return changed
+        before = self.raw.total_changes
+        await self.raw.execute_fetchall(sql, tuple(params))
+        return self.raw.total_changes - before
 
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        await self.raw.executemany(sql, [tuple(r) for r in rows])
+        cursor = await self.raw.executemany(sql, [tuple(r) for r in rows])
+        await cursor.close()
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self.raw.execute(sql, tuple(params)) as cursor:
-            row = await cursor.fetchone()
-        return dict(row) if row is not None else None
+        rows = await self.raw.execute_fetchall(sql, tuple(params))
+        return dict(rows[0]) if rows else None  # type: ignore[index]
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self.raw.execute(sql, tuple(params)) as cursor:
-            return [dict(r) for r in await cursor.fetchall()]
+        return [dict(r) for r in await self.raw.execute_fetchall(sql, tuple(params))]
 
 
 async def _connect(path: str) -> _Conn:

@@ -141,6 +141,8 @@ class SessionWriter:
         for table, field, key in (("records", "records", "record_id"),
                                   ("resource_usage", "resources", "resource_usage_id")):
             items = record[field]
+            if not items:
+                continue
             taken = await store.owners(self.batch.conn, table, [item[key] for item in items])
             for i, item in enumerate(items):
                 if item[key] in taken and taken[item[key]] != session_id:
@@ -148,6 +150,8 @@ class SessionWriter:
 
     async def _attachments(self, session_id: int, tenant_id: int, record: dict[str, Any]) -> None:
         conn = self.batch.conn
+        if not record["records"] and not record["resources"]:
+            return
         await store.upsert_records(conn, [
             {"id": r["record_id"], "session_id": session_id, "tenant_id": tenant_id,
              **{c: r.get(c) for c in store.RECORD_COLUMNS[2:]}} for r in record["records"]])
