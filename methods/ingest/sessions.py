@@ -157,7 +157,9 @@ class SessionWriter:
              **{c: r.get(c) for c in store.RECORD_COLUMNS[2:]}} for r in record["records"]])
         await store.upsert_resources(conn, [
             {"id": r["resource_usage_id"], "session_id": session_id, "tenant_id": tenant_id,
-             **{c: r.get(c) for c in store.RESOURCE_COLUMNS[2:]}} for r in record["resources"]])
+             **{c: r.get(c) for c in store.RESOURCE_COLUMNS[2:]},
+             "quantity": None if r["quantity"] is None else str(r["quantity"])}
+            for r in record["resources"]])
 
     async def _correct_amounts(self, session_id: int, record: dict[str, Any],
                                digest: str) -> bool:
