@@ -175,4 +175,3 @@ RESTART_BATCH = 9999
 async def send_after_restart(gateway: Gateway, key: str) -> bool:
     async with aiohttp.ClientSession() as http:
         return await send(http, gateway.port, key, RESTART_BATCH)
-
