@@ -15,14 +15,15 @@ def candidates(number: str) -> list[str]:
     return [digits[:n] for n in range(len(digits), 0, -1)]
 
 
-async def longest_prefix(conn: Connection, deck_id: int, number: str) -> Row | None:
-    prefixes = candidates(number)
-    if not prefixes:
-        return None
-    marks = ", ".join("?" for _ in prefixes)
-    return await conn.fetch_one(
-        f"SELECT prefix, name, country FROM code_deck_codes WHERE code_deck_id = ? "
-        f"AND prefix IN ({marks}) ORDER BY LENGTH(prefix) DESC LIMIT 1", (deck_id, *prefixes))
+async def codes_among(conn: Connection, deck_id: int, prefixes: Sequence[str]) -> list[Row]:
+    """The deck's codes whose prefix is one of `prefixes`."""
+    found: list[Row] = []
+    for first in range(0, len(prefixes), 900):
+        chunk = prefixes[first:first + 900]
+        found += await conn.fetch_all(
+            f"SELECT prefix, name, country FROM code_deck_codes WHERE code_deck_id = ? "
+            f"AND prefix IN ({', '.join('?' for _ in chunk)})", (deck_id, *chunk))
+    return found
 
 
 async def get(conn: Connection, deck_id: int) -> Row | None:

@@ -49,6 +49,35 @@ async def find(conn: Connection, tenant_id: int, source_id: str) -> Row | None:
         "WHERE tenant_id = ? AND source_id = ?", (tenant_id, source_id))
 
 
+async def find_many(conn: Connection, tenant_id: int, source_ids: Sequence[str]) -> list[Row]:
+    return await conn.fetch_all(
+        "SELECT id, source_id, state, seq, content_hash, start_time FROM sessions "
+        f"WHERE tenant_id = ? AND source_id IN ({_marks(source_ids)})",
+        (tenant_id, *source_ids))
+
+
+# Bound parameters per statement stay under both engines' limits (SQLite 32766, PG 32767).
+MAX_PARAMS = 30_000
+
+
+async def insert_many(conn: Connection, rows: Sequence[tuple[int, str, dict[str, Any]]],
+                      ) -> dict[tuple[int, str], int]:
+    """Insert sessions `(tenant_id, source_id, values)`; their ids by (tenant, source id)."""
+    columns = ("tenant_id", "source_id", *SESSION_COLUMNS)
+    per_statement = MAX_PARAMS // len(columns)
+    ids: dict[tuple[int, str], int] = {}
+    for first in range(0, len(rows), per_statement):
+        chunk = rows[first:first + per_statement]
+        values = ", ".join(f"({_marks(columns)})" for _ in chunk)
+        params = [p for tenant_id, source_id, row in chunk
+                  for p in (tenant_id, source_id, *(row[c] for c in SESSION_COLUMNS))]
+        for row in await conn.fetch_all(
+                f"INSERT INTO sessions ({', '.join(columns)}) VALUES {values} "
+                "RETURNING id, tenant_id, source_id", params):
+            ids[(int(row["tenant_id"]), str(row["source_id"]))] = int(row["id"])
+    return ids
+
+
 async def insert(conn: Connection, tenant_id: int, source_id: str,
                  values: dict[str, Any]) -> int:
     row = await conn.fetch_one(
@@ -71,9 +100,10 @@ async def set_hash(conn: Connection, session_id: int, content_hash: str) -> None
                        (content_hash, session_id))
 
 
-async def upsert_legs(conn: Connection, session_id: int, legs: Sequence[dict[str, Any]]) -> None:
+async def upsert_legs(conn: Connection, legs: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """Legs as `(session_id, values)`."""
     await conn.executemany(_LEG_UPSERT, [
-        (session_id, leg["leg_id"], *(leg[c] for c in LEG_COLUMNS)) for leg in legs])
+        (session_id, leg["leg_id"], *(leg[c] for c in LEG_COLUMNS)) for session_id, leg in legs])
 
 
 async def delete_other_legs(conn: Connection, session_id: int, keep: Sequence[str]) -> None:

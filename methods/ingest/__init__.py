@@ -20,7 +20,7 @@ RESULT = {"type": "object", "properties": {
 
 
 class Batch(Schema):
-    records = fields.List(fields.Raw(), required=True,
+    records = fields.List(fields.Raw(allow_none=True), required=True,
                           validate=validate.Length(max=MAX_RECORDS, error=(
                               f"at most {MAX_RECORDS} records per call (the batch limit)")))
 

@@ -99,6 +99,24 @@ class Batch:
 Store = Callable[[dict[str, Any], dict[str, Any]], Awaitable[bool]]
 
 
+class Writer:
+    """Stores the records of one batch. `prepare` sees every valid record first (to read
+    what the batch needs in a few queries); `finish` writes what was kept for the end."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        self._store = store
+
+    async def prepare(self, records: list[dict[str, Any]]) -> None:
+        """Nothing to read ahead by default."""
+
+    async def store(self, raw: dict[str, Any], record: dict[str, Any]) -> bool:
+        assert self._store is not None
+        return await self._store(raw, record)
+
+    async def finish(self) -> None:
+        """Nothing kept for the end by default."""
+
+
 def load(schema: Schema, raw: Any) -> dict[str, Any]:
     """One record through its schema, or `RecordRejected` with every reason."""
     if not isinstance(raw, dict):
@@ -115,7 +133,7 @@ def content_hash(raw: Any) -> str:
 
 
 async def run(context: Context, method: str, records: list[Any], schema: Schema,
-              make_store: Callable[[Batch], Store]) -> dict[str, Any]:
+              make_writer: Callable[[Batch], Writer]) -> dict[str, Any]:
     """Validate each record on its own, store the valid ones in one transaction, write
     the batch to the audit log, and answer `{accepted, unchanged, rejected}`."""
     accepted = unchanged = 0
@@ -128,16 +146,18 @@ async def run(context: Context, method: str, records: list[Any], schema: Schema,
             rejected.append({"index": index, "errors": exc.errors})
     async with context.db.transaction() as conn:
         batch = Batch(conn, context)
-        store = make_store(batch)
+        writer = make_writer(batch)
+        await writer.prepare([record for _, _, record in loaded])
         for index, raw, record in loaded:
             try:
-                changed = await store(raw, record)
+                changed = await writer.store(raw, record)
             except RecordRejected as exc:
                 batch.discard()
                 rejected.append({"index": index, "errors": exc.errors})
                 continue
             accepted += changed
             unchanged += not changed
+        await writer.finish()
         rejected.sort(key=lambda r: int(r["index"]))
         caller = context.caller
         await audit_store.append(

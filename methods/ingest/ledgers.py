@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from gateway.context import Context
 from gateway.storage import code_decks
 from gateway.storage import ledgers as store
-from methods.ingest.batch import Batch, Store, content_hash, not_found, run
+from methods.ingest.batch import Batch, Store, Writer, content_hash, not_found, run
 from methods.ingest.record_fields import Currency, Money, Timestamp, identifier, text, whole
 
 MAX_CODES = 500_000  # prefixes of one deck: the largest public decks hold about 100,000
@@ -178,20 +178,23 @@ def _currency_rates(batch: Batch) -> Store:
 
 
 async def ingest_transactions(context: Context, records: list[Any]) -> dict[str, Any]:
-    return await run(context, "ingest.transactions", records, Transaction(), _transactions)
+    return await run(context, "ingest.transactions", records, Transaction(),
+                     lambda b: Writer(_transactions(b)))
 
 
 async def ingest_acd_sessions(context: Context, records: list[Any]) -> dict[str, Any]:
-    return await run(context, "ingest.acd_sessions", records, AcdSession(), _acd_sessions)
+    return await run(context, "ingest.acd_sessions", records, AcdSession(),
+                     lambda b: Writer(_acd_sessions(b)))
 
 
 async def ingest_code_decks(context: Context, records: list[Any]) -> dict[str, Any]:
-    return await run(context, "ingest.code_decks", records, CodeDeck(), _code_decks)
+    return await run(context, "ingest.code_decks", records, CodeDeck(),
+                     lambda b: Writer(_code_decks(b)))
 
 
 async def ingest_currency_rates(context: Context, records: list[Any]) -> dict[str, Any]:
     return await run(context, "ingest.currency_rates", records, CurrencyRate(),
-                     _currency_rates)
+                     lambda b: Writer(_currency_rates(b)))
 
 
 __all__ = ["ingest_transactions", "ingest_acd_sessions", "ingest_code_decks",

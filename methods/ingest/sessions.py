@@ -11,7 +11,7 @@ from typing import Any
 from gateway.context import Context
 from gateway.storage import code_decks
 from gateway.storage import sessions as store
-from methods.ingest.batch import Batch, RecordRejected, content_hash, not_found, run
+from methods.ingest.batch import Batch, RecordRejected, Writer, content_hash, not_found, run
 from methods.ingest.session_schema import PARTICIPANT, SESSION
 
 SET_UP, ANSWERED, ENDED = 0, 1, 2
@@ -41,23 +41,75 @@ def decide(existing: dict[str, Any] | None, record: dict[str, Any], digest: str)
     return REPLACE
 
 
-class SessionWriter:
-    """Stores session records of one batch."""
+Key = tuple[int, str]  # (tenant id, session id from the source)
+
+
+class SessionWriter(Writer):
+    """Stores the session records of one batch.
+
+    New sessions are kept and written together when the batch ends (`finish`), or
+    earlier when a later record of the same batch touches one of them; existing sessions
+    and destinations are read for the whole batch at once (`prepare`)."""
 
     def __init__(self, batch: Batch, default_deck: int | None) -> None:
+        super().__init__()
         self.batch = batch
         self.default_deck = default_deck
+        self._known: dict[Key, dict[str, Any] | None] = {}
         self._destinations: dict[tuple[int, str], dict[str, Any] | None] = {}
+        self._new: dict[Key, tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]] = {}
+        self._new_attachments: set[tuple[str, int]] = set()
+
+    async def prepare(self, records: list[dict[str, Any]]) -> None:
+        by_tenant: dict[int, set[str]] = {}
+        numbers: dict[int, set[str]] = {}
+        for record in records:
+            try:
+                tenant_id = await self.batch.tenant(record["tenant"], "tenant")
+            except RecordRejected:
+                continue  # refused with its reason when the record is stored
+            by_tenant.setdefault(tenant_id, set()).add(record["session_id"])
+            for leg in record["legs"]:
+                deck = leg["code_deck_id"] or self.default_deck
+                if deck is not None and leg["dst"] and leg["role"] != PARTICIPANT:
+                    numbers.setdefault(deck, set()).add(leg["dst"])
+        for tenant_id, source_ids in by_tenant.items():
+            ordered = sorted(source_ids)
+            for first in range(0, len(ordered), 500):
+                chunk = ordered[first:first + 500]
+                found = {r["source_id"]: r for r in await store.find_many(
+                    self.batch.conn, tenant_id, chunk)}
+                for source_id in chunk:
+                    self._known[(tenant_id, source_id)] = found.get(source_id)
+        for deck, dialled in numbers.items():
+            await self._read_destinations(deck, sorted(dialled))
+
+    async def _read_destinations(self, deck: int, dialled: list[str]) -> None:
+        prefixes = sorted({p for number in dialled for p in code_decks.candidates(number)})
+        codes = {r["prefix"]: r for r in await code_decks.codes_among(
+            self.batch.conn, deck, prefixes)}
+        for number in dialled:
+            self._destinations[(deck, number)] = next(
+                (codes[p] for p in code_decks.candidates(number) if p in codes), None)
+
+    async def _existing(self, key: Key) -> dict[str, Any] | None:
+        if key in self._new:
+            await self.finish()  # a later record of this batch touches a new session
+        if key not in self._known:
+            self._known[key] = await store.find(self.batch.conn, *key)
+        return self._known[key]
 
     async def store(self, raw: dict[str, Any], record: dict[str, Any]) -> bool:
         """Store one validated record; True when it changed the store."""
         batch = self.batch
         tenant_id = await batch.tenant(record["tenant"], "tenant")
-        existing = await store.find(batch.conn, tenant_id, record["session_id"])
+        key = (tenant_id, record["session_id"])
+        existing = await self._existing(key)
         digest = content_hash(raw)
         action = decide(existing, record, digest)
         if action == UNCHANGED:
             return False
+        self._known.pop(key, None)  # what is stored changes: read it again if needed
         if action == AMOUNTS:
             assert existing is not None
             return await self._correct_amounts(existing["id"], record, digest)
@@ -72,15 +124,28 @@ class SessionWriter:
             raise
         await batch.write_references()
         if existing is None:
-            session_id = await store.insert(batch.conn, tenant_id, record["session_id"], values)
-        else:
-            session_id = existing["id"]
-            await store.update(batch.conn, session_id, values)
-            await store.delete_other_legs(batch.conn, session_id,
-                                          [leg["leg_id"] for leg in legs])
-        await store.upsert_legs(batch.conn, session_id, legs)
+            self._new[key] = (values, legs, record)
+            return True
+        session_id = existing["id"]
+        await store.update(batch.conn, session_id, values)
+        await store.delete_other_legs(batch.conn, session_id, [leg["leg_id"] for leg in legs])
+        await store.upsert_legs(batch.conn, [(session_id, leg) for leg in legs])
         await self._attachments(session_id, tenant_id, record)
         return True
+
+    async def finish(self) -> None:
+        """Write the new sessions kept so far, with their legs and attachments."""
+        if not self._new:
+            return
+        new, self._new = self._new, {}
+        self._new_attachments.clear()
+        ids = await store.insert_many(self.batch.conn, [
+            (tenant_id, source_id, values) for (tenant_id, source_id), (values, _, _)
+            in new.items()])
+        await store.upsert_legs(self.batch.conn, [
+            (ids[key], leg) for key, (_, legs, _) in new.items() for leg in legs])
+        for key, (_, _, record) in new.items():
+            await self._attachments(ids[key], key[0], record)
 
     async def _session_values(self, record: dict[str, Any], tenant_id: int,
                               digest: str) -> dict[str, Any]:
@@ -123,21 +188,17 @@ class SessionWriter:
         values["code_deck_id"] = deck
         destination = None
         if deck is not None and leg["dst"] and leg["role"] != PARTICIPANT:
-            destination = await self._destination(deck, leg["dst"])
+            if (deck, leg["dst"]) not in self._destinations:
+                await self._read_destinations(deck, [leg["dst"]])
+            destination = self._destinations[(deck, leg["dst"])]
         values.update(dst_code=destination and destination["prefix"],
                       dst_name=destination and destination["name"],
                       dst_country=destination and destination["country"])
         return values
 
-    async def _destination(self, deck: int, number: str) -> dict[str, Any] | None:
-        key = (deck, number)
-        if key not in self._destinations:
-            found = await code_decks.longest_prefix(self.batch.conn, deck, number)
-            self._destinations[key] = found
-        return self._destinations[key]
-
     async def _check_attachments(self, session_id: int | None, record: dict[str, Any]) -> None:
-        """Recording and resource ids are gateway-wide: one of another session is refused."""
+        """Recording and resource ids are gateway-wide: one of another session is refused
+        (so is one that a new session of this batch already holds)."""
         for table, field, key in (("records", "records", "record_id"),
                                   ("resource_usage", "resources", "resource_usage_id")):
             items = record[field]
@@ -145,8 +206,11 @@ class SessionWriter:
                 continue
             taken = await store.owners(self.batch.conn, table, [item[key] for item in items])
             for i, item in enumerate(items):
-                if item[key] in taken and taken[item[key]] != session_id:
+                if (item[key] in taken and taken[item[key]] != session_id) \
+                        or (table, item[key]) in self._new_attachments:
                     raise not_found(f"{field}.{i}.{key}", table, item[key])
+            if session_id is None:
+                self._new_attachments.update((table, item[key]) for item in items)
 
     async def _attachments(self, session_id: int, tenant_id: int, record: dict[str, Any]) -> None:
         conn = self.batch.conn
@@ -177,4 +241,4 @@ class SessionWriter:
 async def ingest(context: Context, records: list[Any]) -> dict[str, Any]:
     deck = context.config.default_code_deck_id
     return await run(context, "ingest.sessions", records, SESSION,
-                     lambda batch: SessionWriter(batch, deck).store)
+                     lambda batch: SessionWriter(batch, deck))
