@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 UTC = dt.timezone.utc
 
@@ -26,10 +27,19 @@ class TimeError(ValueError):
     """A timestamp that is not RFC 3339 with an offset."""
 
 
+# RFC 3339 section 5.6: full-date "T" full-time, where full-time has seconds and an offset
+# (the "T" may be a space, as the RFC's note allows).
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
 def parse_rfc3339(text: str) -> int:
     """An RFC 3339 timestamp (with `Z` or an offset) as Unix seconds, fractions dropped."""
     if not isinstance(text, str):
         raise TimeError("expected an RFC 3339 timestamp string")
+    if not RFC3339.fullmatch(text.strip()):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?", text.strip()):
+            raise TimeError(f"the timestamp has no offset (add Z for UTC): {text!r}")
+        raise TimeError(f"not an RFC 3339 timestamp: {text!r}")
     try:
         moment = dt.datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:

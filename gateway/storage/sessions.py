@@ -126,6 +126,22 @@ async def correct_amounts(conn: Connection, session_id: int,
          for leg_id, amount, reseller, currency in amounts])
 
 
+async def attachment_costs(conn: Connection, session_id: int) -> dict[tuple[str, int], Any]:
+    """`{(table, id): cost}` of the session's recordings and resource usages."""
+    costs: dict[tuple[str, int], Any] = {}
+    for table in ("records", "resource_usage"):
+        for row in await conn.fetch_all(f"SELECT id, cost FROM {table} WHERE session_id = ?",
+                                        (session_id,)):
+            costs[(table, int(row["id"]))] = row["cost"]
+    return costs
+
+
+async def correct_costs(conn: Connection, table: str, costs: Sequence[tuple[int, Any]]) -> None:
+    assert table in ("records", "resource_usage")
+    await conn.executemany(f"UPDATE {table} SET cost = ? WHERE id = ?",
+                           [(cost, object_id) for object_id, cost in costs])
+
+
 async def owners(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, int]:
     """`{id: session_id}` of the recordings or resource usages that exist already."""
     assert table in ("records", "resource_usage")

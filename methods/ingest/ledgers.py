@@ -14,19 +14,36 @@ from gateway.context import Context
 from gateway.storage import code_decks
 from gateway.storage import ledgers as store
 from methods.ingest.batch import Batch, Store, Writer, content_hash, not_found, run
-from methods.ingest.record_fields import Currency, Money, Timestamp, identifier, text, whole
+from methods.ingest.record_fields import (INT32, Currency, Money, Timestamp, identifier, text,
+                                          whole)
 
+# GetTransactionHistory's documented types (seed 002), and gift_revoke from the vendor's
+# current type documentation.
+TRANSACTION_TYPES = (
+    "resource_charge", "money_distribution", "subscription_charge",
+    "subscription_installation_charge", "card_periodic_payment", "card_overrun_payment",
+    "card_payment", "rub_card_periodic_payment", "rub_card_overrun_payment", "rub_card_payment",
+    "robokassa_payment", "gift", "promo", "adjustment", "wire_transfer", "us_wire_transfer",
+    "refund", "discount", "mgp_charge", "mgp_startup", "mgp_business", "mgp_big_business",
+    "mgp_enterprise", "mgp_large_enterprise", "techsupport_charge", "tax_charge",
+    "monthly_fee_charge", "grace_credit_payment", "grace_credit_provision", "mau_charge",
+    "mau_overrun", "im_charge", "im_overrun", "fmc_charge", "sip_registration_charge",
+    "development_fee", "money_transfer_to_child", "money_transfer_to_parent",
+    "money_acceptance_from_child", "money_acceptance_from_parent", "phone_number_installation",
+    "phone_number_charge", "toll_free_phone_number_installation",
+    "toll_free_phone_number_charge", "services", "user_money_transfer", "paypal_payment",
+    "paypal_overrun_payment", "paypal_periodic_payment", "gift_revoke")
 MAX_CODES = 500_000  # prefixes of one deck: the largest public decks hold about 100,000
 
 
 class Transaction(Schema):
     transaction_id = identifier()
     tenant = text(64)
-    user_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    user_id = identifier(required=False)
     performed_at = Timestamp(required=True)
     amount = Money(required=True)
     currency = Currency(required=True)
-    transaction_type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    transaction_type = fields.String(required=True, validate=validate.OneOf(TRANSACTION_TYPES))
     transaction_description = text(1024)
     is_uncommitted = fields.Boolean(load_default=False)
 
@@ -35,7 +52,7 @@ class AcdEvent(Schema):
     acd_session_event_id = identifier()
     time = Timestamp(required=True)
     type = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    user_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    user_id = identifier(required=False)
     custom_data = text(65536)
 
 
@@ -43,10 +60,11 @@ class AcdSession(Schema):
     acd_session_history_id = identifier()
     tenant = text(64)
     acd_request_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    acd_queue_id = fields.Integer(strict=True, load_default=None, allow_none=True)
-    user_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    acd_queue_id = identifier(required=False)
+    user_id = identifier(required=False)
     begin_time = Timestamp(required=True)
-    priority = fields.Integer(strict=True, load_default=0)
+    priority = fields.Integer(strict=True, load_default=0,
+                              validate=validate.Range(min=-INT32, max=INT32))
     waiting_duration = whole()
     in_service_duration = whole()
     after_service_duration = whole()
@@ -72,7 +90,7 @@ class CodeDeck(Schema):
 
     @validates("codes")
     def _unique(self, codes: list[dict[str, Any]], **kwargs: Any) -> None:
-        prefixes = [c["prefix"] for c in codes]
+        prefixes = [c["prefix"] for c in codes if isinstance(c, dict) and "prefix" in c]
         if len(set(prefixes)) != len(prefixes):
             raise ValidationError("a prefix appears twice")
 

@@ -45,12 +45,18 @@ def text(max_length: int = 1024) -> fields.String:
 
 def whole(minimum: int = 0) -> fields.Integer:
     return fields.Integer(strict=True, load_default=None, allow_none=True,
-                          validate=validate.Range(min=minimum, max=2 ** 62))
+                          validate=validate.Range(min=minimum, max=BIGGEST))
+
+
+BIGGEST = 2 ** 62  # ids and counters fit a signed 64-bit column with room to spare
+INT32 = 2 ** 31 - 1
 
 
 def identifier(required: bool = True) -> fields.Integer:
-    return fields.Integer(strict=True, required=required,
-                          validate=validate.Range(min=1, max=2 ** 62))
+    if not required:
+        return fields.Integer(strict=True, load_default=None, allow_none=True,
+                              validate=validate.Range(min=1, max=BIGGEST))
+    return fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=BIGGEST))
 
 
 class Ref(Schema):

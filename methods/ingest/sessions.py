@@ -227,15 +227,28 @@ class SessionWriter(Writer):
 
     async def _correct_amounts(self, session_id: int, record: dict[str, Any],
                                digest: str) -> bool:
+        """Re-rating of an ended session: the legs' amounts and the costs of its
+        recordings and resource usages; nothing else of it changes."""
         stored = await store.leg_amounts(self.batch.conn, session_id)
         changes = [(leg["leg_id"], leg["amount"], leg["reseller_amount"], leg["currency"])
                    for leg in record["legs"]
                    if leg["leg_id"] in stored and stored[leg["leg_id"]] != (
                        leg["amount"], leg["reseller_amount"], leg["currency"])]
+        costs = await store.attachment_costs(self.batch.conn, session_id)
+        corrected: dict[str, list[tuple[int, Any]]] = {"records": [], "resource_usage": []}
+        for table, field, key in (("records", "records", "record_id"),
+                                  ("resource_usage", "resources", "resource_usage_id")):
+            for item in record[field]:
+                stored_cost = costs.get((table, item[key]), item["cost"])
+                if stored_cost != item["cost"]:
+                    corrected[table].append((item[key], item["cost"]))
         await store.set_hash(self.batch.conn, session_id, digest)
         if changes:
             await store.correct_amounts(self.batch.conn, session_id, changes)
-        return bool(changes)
+        for table, items in corrected.items():
+            if items:
+                await store.correct_costs(self.batch.conn, table, items)
+        return bool(changes) or any(corrected.values())
 
 
 async def ingest(context: Context, records: list[Any]) -> dict[str, Any]:
