@@ -23,6 +23,14 @@ async def owner(conn: Connection, table: str, object_id: int) -> int | None:
     return None if row is None else int(row["tenant_id"])
 
 
+async def ids_named(conn: Connection, table: str, tenant_id: int, name: str) -> list[int]:
+    """Ids of the tenant's objects called `name`, lowest first."""
+    assert table in TABLES
+    rows = await conn.fetch_all(
+        f"SELECT id FROM {table} WHERE tenant_id = ? AND name = ? ORDER BY id", (tenant_id, name))
+    return [int(row["id"]) for row in rows]
+
+
 async def upsert(conn: Connection, table: str, object_id: int, tenant_id: int,
                  values: dict[str, Any]) -> None:
     """Create the object, or update its name and extra columns (never its owner)."""
