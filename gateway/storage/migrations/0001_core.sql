@@ -1,19 +1,19 @@
 -- Tenants form a tree. `path` is the materialised path of ids ('/1/4/9/'), so a subtree
--- is one indexed prefix match inside any query.
+-- is one prefix match inside any query. The root tenant is id 1; new ids start at 2.
 CREATE TABLE tenants (
-    id INTEGER PRIMARY KEY,
+    id {id_after_root},
     name TEXT NOT NULL UNIQUE,
-    parent_id INTEGER REFERENCES tenants(id),
+    parent_id BIGINT REFERENCES tenants(id),
     path TEXT NOT NULL,
     timezone TEXT NOT NULL DEFAULT 'UTC',
     created_at TEXT NOT NULL
 );
-CREATE INDEX tenants_path ON tenants (path);
+CREATE INDEX tenants_path ON tenants (path {prefix_ops});
 
 -- API keys: the secret is stored only as a salted hash.
 CREATE TABLE api_keys (
     key_id TEXT PRIMARY KEY,
-    tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
     role TEXT NOT NULL,
     salt TEXT NOT NULL,
     secret_hash TEXT NOT NULL,

@@ -24,7 +24,7 @@ CREATE TABLE currency_rates (currency TEXT NOT NULL, valid_from TEXT NOT NULL, r
 
 -- Sessions: a call or a video room session. `state`: 0 set up, 1 answered, 2 ended.
 CREATE TABLE sessions (
-    id INTEGER PRIMARY KEY,
+    id {id},
     tenant_id BIGINT NOT NULL REFERENCES tenants(id),
     source_id TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -54,7 +54,7 @@ CREATE INDEX sessions_setup ON sessions (setup_time);
 
 -- Legs: the originating leg and terminating attempts of a call, or a video participant.
 CREATE TABLE legs (
-    id INTEGER PRIMARY KEY,
+    id {id},
     session_id BIGINT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     leg_id TEXT NOT NULL,
     role TEXT NOT NULL,
@@ -169,7 +169,7 @@ CREATE INDEX acd_session_events_session ON acd_session_events (acd_session_id);
 
 -- Every change made through the gateway.
 CREATE TABLE audit_log (
-    id INTEGER PRIMARY KEY,
+    id {id},
     tenant_id BIGINT NOT NULL REFERENCES tenants(id),
     key_id TEXT NOT NULL,
     role TEXT,
