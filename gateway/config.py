@@ -8,6 +8,7 @@ overrides are `GATEWAY_` + the upper-case key path joined by `__`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import os
 import types
@@ -137,6 +138,7 @@ def _marshmallow_field(owner: type, f: dataclasses.Field[Any]) -> fields.Field:
     return kind(validate=validator, **kwargs)
 
 
+@functools.lru_cache(maxsize=None)
 def _schema_for(cls: type) -> type[Schema]:
     attrs = {f.name: _marshmallow_field(cls, f) for f in dataclasses.fields(cls)}
     return Schema.from_dict(attrs, name=f"{cls.__name__}Schema")

@@ -1,9 +1,16 @@
-"""Fixtures: the real app on a temporary SQLite file, an `rpc` helper, keys and tenants."""
+"""Fixtures: the real app on a temporary database, an `rpc` helper, keys and tenants.
+
+Every test that uses the `config` fixture (or overrides it with `make_config`) runs twice,
+on SQLite (a file in tmp_path) and on PostgreSQL (a fresh database of the session's server,
+see tests/pg_cluster.py): `-k sqlite` or `-k postgresql` picks one. Without PostgreSQL
+server binaries the postgresql half is skipped, except under CI (`CI=true`), where it fails.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 import pytest
 from aiohttp import web
@@ -15,13 +22,94 @@ from gateway.auth import root_admin
 from gateway.config import Config, load_config
 from gateway.context import Context, Methods
 from gateway.dispatch import bind_params
+from pg_cluster import DSN_ENV, Databases, Unavailable, start_cluster
 
 JSON = {"Content-Type": "application/json"}
+ENGINES = ("sqlite", "postgresql")
+
+# The current test's PostgreSQL database URL, while `engine` is "postgresql".
+_postgresql_url: list[str] = []
+_session_databases: list[Databases] = []
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _parametrises(metafunc: pytest.Metafunc, name: str) -> bool:
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",")]
+        if name in names:
+            return True
+    return False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests on the app's database (through `config`) run on every engine, unless they
+    choose their engines themselves (`@pytest.mark.parametrize("engine", ..., indirect=True)`).
+    """
+    if "config" in metafunc.fixturenames and not _parametrises(metafunc, "engine"):
+        metafunc.parametrize("engine", ENGINES, indirect=True, ids=ENGINES)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Databases]:
+    """The session's PostgreSQL server: $GATEWAY_TEST_POSTGRES_DSN, else a throwaway cluster."""
+    dsn = os.environ.get(DSN_ENV)
+    cluster = None
+    if not dsn:
+        try:
+            cluster = start_cluster()
+        except Unavailable as exc:
+            if _in_ci():
+                pytest.fail(f"{exc} (CI is set: the PostgreSQL tests may not be skipped)",
+                            pytrace=False)
+            pytest.skip(str(exc))
+        dsn = cluster.dsn
+    try:
+        databases = Databases(dsn)
+        _session_databases.append(databases)
+        try:
+            yield databases
+        finally:
+            databases.close()
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+@pytest.fixture(autouse=True)
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The database engine: "sqlite", or "postgresql" with a fresh database for this test.
+
+    Parametrised for the tests using `config` (pytest_generate_tests); "sqlite" for the rest.
+    """
+    name: str = getattr(request, "param", "sqlite")
+    if name != "postgresql":
+        yield name
+        return
+    databases: Databases = request.getfixturevalue("postgres")
+    database = databases.create()
+    _postgresql_url.append(databases.dsn(database))
+    try:
+        yield name
+    finally:
+        _postgresql_url.clear()
+        databases.drop(database)
+
+
+def database_url(tmp_path: Path) -> str:
+    """The current test's database: its PostgreSQL database, else a SQLite file in tmp_path."""
+    return _postgresql_url[-1] if _postgresql_url else f"sqlite:///{tmp_path}/gateway.db"
 
 
 def make_config(tmp_path: Path, **overrides: Any) -> Config:
-    """A config on a fresh SQLite file, ignoring ./config.yaml and the environment."""
-    base: dict[str, Any] = {"database": f"sqlite:///{tmp_path}/gateway.db",
+    """A config on the current engine's fresh database, ignoring ./config.yaml and the
+    environment."""
+    base: dict[str, Any] = {"database": database_url(tmp_path),
                             "exports": {"folder": str(tmp_path / "exports")}}
     for key, value in overrides.items():
         if isinstance(value, dict):
@@ -32,7 +120,7 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def config(engine: str, tmp_path: Path) -> Config:
     return make_config(tmp_path)
 
 
@@ -110,3 +198,11 @@ def rpc(client: TestClient, admin_key: str) -> Callable[..., Awaitable[Any]]:
         assert status == 200, answer
         return answer
     return call
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for databases in _session_databases:
+        if databases.template_error:
+            terminalreporter.write_line(
+                "PostgreSQL: the migrations failed on the template database, so each test "
+                f"migrated its own empty database: {databases.template_error}", yellow=True)

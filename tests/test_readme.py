@@ -17,8 +17,8 @@ def json_blocks() -> list[dict]:
     return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S)]
 
 
-async def test_the_readme_session_record_is_stored_as_documented(client, rpc, make_key,
-                                                                  make_tenant):
+async def test_the_readme_session_record_is_stored_as_documented(
+        client, rpc, make_key, make_tenant):
     (call,) = [b for b in json_blocks() if b.get("method") == "ingest.sessions"]
     await make_tenant("acme-telecom")
     key = await make_key("ingest", rate_limit="unlimited")
