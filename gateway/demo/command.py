@@ -1,0 +1,163 @@
+"""`gateway demo`: fill the store with the demo data set through the ingest functions, in
+batches streamed from lazy generators, then print a fresh key for each role and one line
+saying what was stored.
+
+Idempotent per seed: the first run notes its anchor (the moment the data ends), size and
+data version in the store's settings, and later runs with that seed rebuild exactly the
+same records from them, which the ingest path reports unchanged; only the keys are new. A
+later run with another size, or from another version of the generators, is refused: its
+different records would land on the same ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import sys
+from collections import Counter
+from dataclasses import replace
+from typing import Any, Awaitable, Callable, Iterable, Iterator
+
+from gateway import clock
+from gateway.commands import as_root
+from gateway.config import Config
+from gateway.context import Context
+from gateway.demo import catalogue, timeline
+from gateway.demo.charges import Charges
+from gateway.demo.destinations import code_deck
+from gateway.demo.outcome import Outcome, Stored
+from gateway.demo.plan import DATA_VERSION, Plan, PlanError, make_plan
+from gateway.demo.progress import AddTask, bars
+from gateway.demo.queues import queue_sessions
+from gateway.demo.rates import currency_rates
+from gateway.demo.traffic import sessions
+from gateway.demo.transactions import transactions
+from gateway.dispatch import bind_params
+from gateway.errors import Unprocessable
+from gateway.storage import settings as settings_store
+from methods.ingest import MAX_RECORDS, ledgers
+from methods.ingest import sessions as ingest_sessions
+
+BATCH = MAX_RECORDS  # the bulk path: one ingest call (one transaction) per full batch
+SHOWN_REJECTIONS = 5  # a rejected demo record is a bug: show the first few, not thousands
+
+Ingest = Callable[[Context, list[Any]], Awaitable[dict[str, Any]]]
+
+
+async def _call(context: Context, method: str, params: dict[str, Any]) -> Any:
+    spec = context.methods[method]
+    return await spec.handler(context, bind_params(spec, (), params))
+
+
+async def _settle(context: Context, plan: Plan) -> Plan:
+    """The plan of the data set the store holds for this seed (its first run's anchor), or
+    this plan, then noted as the seed's."""
+    async with context.db.transaction() as conn:
+        noted = await settings_store.get_or_create(
+            conn, f"demo.seed.{plan.seed}", f"{plan.anchor} {plan.calls} {DATA_VERSION}")
+    anchor, calls, version = (int(n) for n in noted.split())
+    if version != DATA_VERSION:
+        raise PlanError(f"this store holds the demo data of seed {plan.seed} made by another "
+                        f"version of the demo (data version {version}, this is "
+                        f"{DATA_VERSION}); use a fresh database or another --seed")
+    if calls != plan.calls:
+        raise PlanError(f"this store holds the demo data of seed {plan.seed} made with "
+                        f"--calls {calls}; run it with that size, or with another --seed")
+    return replace(plan, anchor=anchor)
+
+
+async def _tenants(context: Context) -> int:
+    """Create the demo's tenants that are missing; how many were created."""
+    created = 0
+    for tenant in catalogue.TENANTS:
+        try:
+            await _call(context, "tenants.create", {
+                "name": tenant.name, "parent": tenant.parent, "timezone": tenant.timezone})
+        except Unprocessable as exc:
+            if exc.text_code != "tenant-exists":
+                raise
+            continue
+        created += 1
+    return created
+
+
+async def _store(context: Context, ingest: Ingest, records: Iterable[dict[str, Any]],
+                 advance: Callable[[int], None]) -> Stored:
+    stored, pending, offset = Stored(), iter(records), 0
+    while batch := list(itertools.islice(pending, BATCH)):
+        answer = await ingest(context, batch)
+        stored.accepted += answer["accepted"]
+        stored.unchanged += answer["unchanged"]
+        stored.rejected += len(answer["rejected"])
+        for rejection in answer["rejected"][:SHOWN_REJECTIONS - len(stored.reasons)]:
+            stored.reasons.append({"record": offset + rejection["index"],
+                                   "errors": rejection["errors"]})
+        offset += len(batch)
+        advance(len(batch))
+    return stored
+
+
+def _census(records: Iterable[dict[str, Any]], counts: Counter[str]) -> Iterator[dict[str, Any]]:
+    for record in records:
+        counts[record["kind"]] += 1
+        counts["live"] += "end_time" not in record
+        counts["records"] += len(record.get("records", ()))
+        yield record
+
+
+async def fill(context: Context, plan: Plan, add: AddTask) -> Outcome:
+    """Store the plan's data set as the caller of `context`, then create the keys."""
+    outcome = Outcome(plan, tenants_created=await _tenants(context))
+    stored = outcome.stored
+    stored["code deck"] = await _store(context, ledgers.ingest_code_decks, [code_deck()],
+                                       lambda n: None)
+    stored["currency rates"] = await _store(context, ledgers.ingest_currency_rates,
+                                            currency_rates(plan), lambda n: None)
+    charges = Charges()
+    records = map(charges.observe, _census(sessions(plan), outcome.sessions))
+    stored["sessions"] = await _store(context, ingest_sessions.ingest, records,
+                                      add("sessions", plan.calls))
+    stored["transactions"] = await _store(context, ledgers.ingest_transactions,
+                                          transactions(plan, charges), add("transactions", None))
+    stored["queue sessions"] = await _store(context, ledgers.ingest_acd_sessions,
+                                            queue_sessions(plan),
+                                            add("queue sessions", plan.queue_sessions))
+    for role, tenant in catalogue.KEY_TENANTS:
+        made = await _call(context, "keys.create", {"tenant": tenant, "role": role})
+        outcome.keys.append((role, tenant, made["key"]))
+    return outcome
+
+
+def run_demo(config: Config, calls: int = 20_000, seed: int = 1,
+             anchor: dt.datetime | None = None) -> int:
+    """`gateway demo`: 0 when everything was stored, 1 when a record was refused, 2 for
+    arguments it cannot honour. `anchor` (default now) is the moment the data ends, unless
+    the store already holds this seed's data set."""
+    try:
+        plan = make_plan(seed, calls, timeline.anchor_at(anchor or clock.now()))
+    except PlanError as exc:
+        print(f"gateway demo: {exc}", file=sys.stderr)
+        return 2
+
+    async def work(context: Context) -> Outcome:
+        settled = await _settle(context, plan)
+        with bars() as add:
+            return await fill(context, settled, add)
+
+    try:
+        outcome = asyncio.run(as_root(config, work))
+    except PlanError as exc:
+        print(f"gateway demo: {exc}", file=sys.stderr)
+        return 2
+    for label, stored in outcome.stored.items():
+        for reason in stored.reasons:
+            print(f"gateway demo: {label} record {reason['record']} refused: "
+                  f"{reason['errors']}", file=sys.stderr)
+    tenants = {role: tenant for role, tenant, _ in outcome.keys}
+    print("Keys for the README's example calls ("
+          + ", ".join(f"{role} in {tenant}" for role, tenant in tenants.items()) + "):")
+    for role, _, key in outcome.keys:
+        print(f"{role} key: {key}")
+    print(outcome.summary())
+    return 1 if outcome.rejected else 0
