@@ -132,14 +132,24 @@ def content_hash(raw: Any) -> str:
     return hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+# Indexes of the records known to be stored already exactly as sent (read before the
+# batch's transaction; such records skip validation and count as unchanged).
+Precheck = Callable[[Context, list[Any]], Awaitable[set[int]]]
+
+
 async def run(context: Context, method: str, records: list[Any], schema: Schema,
-              make_writer: Callable[[Batch], Writer]) -> dict[str, Any]:
+              make_writer: Callable[[Batch], Writer],
+              precheck: Precheck | None = None) -> dict[str, Any]:
     """Validate each record on its own, store the valid ones in one transaction, write
     the batch to the audit log, and answer `{accepted, unchanged, rejected}`."""
     accepted = unchanged = 0
     rejected: list[dict[str, Any]] = []
     loaded: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    known = await precheck(context, records) if precheck else set()
+    unchanged = len(known)
     for index, raw in enumerate(records):
+        if index in known:
+            continue
         try:
             loaded.append((index, raw, load(schema, raw)))
         except RecordRejected as exc:
