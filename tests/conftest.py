@@ -172,6 +172,11 @@ def make_tenant(client: TestClient) -> Callable[..., Awaitable[dict[str, Any]]]:
 
 
 @pytest.fixture
+async def ingest_key(make_key: Callable[..., Awaitable[str]]) -> str:
+    return await make_key("ingest", rate_limit="unlimited")
+
+
+@pytest.fixture
 async def admin_key(make_key: Callable[..., Awaitable[str]]) -> str:
     return await make_key("admin", rate_limit="unlimited")
 

@@ -41,5 +41,15 @@ def not_found(table: str, object_id: str, id_: Any = 1) -> dict[str, Any]:
                  id_)
 
 
+def answer(accepted: int = 0, unchanged: int = 0,
+           rejected: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The result of an `ingest.*` call."""
+    return {"accepted": accepted, "unchanged": unchanged, "rejected": rejected or []}
+
+
+def rejection(index: int, errors: dict[str, str]) -> dict[str, Any]:
+    return {"index": index, "errors": errors}
+
+
 def key_id_of(key: str) -> str:
     return key.partition(".")[0]

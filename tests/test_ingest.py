@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable
 import pytest
 
 from conftest import make_config
-from envelopes import forbidden, invalid, key_id_of
+from envelopes import answer, forbidden, invalid, key_id_of, rejection
 from gateway import appkeys
 from gateway.config import Config
 
@@ -44,20 +44,6 @@ def call(session_id: str = "c1", *, setup: str = SETUP, start: str | None = None
     """A call record: one orig leg unless `legs` says otherwise."""
     return {"session_id": session_id, "setup_time": setup, "start_time": start,
             "end_time": end, "legs": [leg()] if legs is None else legs, **fields}
-
-
-def answer(accepted: int = 0, unchanged: int = 0,
-           rejected: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"accepted": accepted, "unchanged": unchanged, "rejected": rejected or []}
-
-
-def rejection(index: int, errors: dict[str, str]) -> dict[str, Any]:
-    return {"index": index, "errors": errors}
-
-
-@pytest.fixture
-async def ingest_key(make_key: Callable[..., Awaitable[str]]) -> str:
-    return await make_key("ingest", rate_limit="unlimited")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 
+from envelopes import answer, rejection
 from gateway import appkeys
 
 Ingest = Callable[..., Awaitable[dict[str, Any]]]
@@ -20,20 +21,6 @@ NOT_FOUND = 'Object "{}({})" was not found!'
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
     """Unix seconds of a UTC wall-clock time (independent of the code under test)."""
     return calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
-
-
-def answer(accepted: int = 0, unchanged: int = 0,
-           rejected: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"accepted": accepted, "unchanged": unchanged, "rejected": rejected or []}
-
-
-def rejection(index: int, errors: dict[str, str]) -> dict[str, Any]:
-    return {"index": index, "errors": errors}
-
-
-@pytest.fixture
-async def ingest_key(make_key: Callable[..., Awaitable[str]]) -> str:
-    return await make_key("ingest", rate_limit="unlimited")
 
 
 @pytest.fixture
