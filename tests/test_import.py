@@ -24,15 +24,13 @@ import pytest
 
 from gateway import commands
 from gateway.config import Config, load_config
-from gateway.importers import lines, q850
+from gateway.importers import freeswitch, jsonl, lines, q850
 from gateway.importers.asterisk import AsteriskCsv
 from gateway.importers.command import run_import
-from gateway.importers.freeswitch import FreeswitchCsv
 from gateway.importers.grouping import Groups
 from gateway.importers.ids import derived_id, derived_key
-from gateway.importers.jsonl import Jsonl
 from gateway.importers.lines import Line, LineRejected, read_lines
-from gateway.importers.records import Format, Options, Parsed
+from gateway.importers.records import Format, OneLineEach, Options, Parsed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 COMMAND_TIMEOUT_S = 30
@@ -234,7 +232,7 @@ def test_groups_close_after_their_window_and_refuse_stragglers() -> None:
 # --- FreeSWITCH and JSON lines ---------------------------------------------------------
 
 def test_freeswitch_answered_call_with_a_b_leg() -> None:
-    done, _ = parse_file(FreeswitchCsv(UTC_FILE), FIXTURES / "freeswitch.csv")
+    done, _ = parse_file(OneLineEach(freeswitch.parse, UTC_FILE), FIXTURES / "freeswitch.csv")
     outcome = {"src": "1001", "dst": "442071234567", "setup_time": "2026-02-01T09:00:00Z",
                "start_time": "2026-02-01T09:00:04Z", "end_time": "2026-02-01T09:01:04Z",
                "billsec": 60, "real_billsec": 60, "disposition": "ANSWERED",
@@ -248,7 +246,7 @@ def test_freeswitch_answered_call_with_a_b_leg() -> None:
 
 
 def test_freeswitch_hangup_causes_and_a_truncated_line() -> None:
-    done, refused = parse_file(FreeswitchCsv(UTC_FILE), FIXTURES / "freeswitch.csv")
+    done, refused = parse_file(OneLineEach(freeswitch.parse, UTC_FILE), FIXTURES / "freeswitch.csv")
     assert [(p.record["session_id"], len(p.record["legs"]),
              p.record["legs"][0]["disposition"], p.record["legs"][0].get("hangup_cause"))
             for p in done] == [
@@ -286,7 +284,7 @@ def test_q850_numbers() -> None:
 def test_jsonl_options_fill_in_what_a_record_leaves_out() -> None:
     options = Options(owner="acme", zone=ZoneInfo("UTC"), tenant="acme",
                       equipment={"id": 5, "name": "sbc"}, code_deck=7)
-    done, refused = parse_file(Jsonl(options), FIXTURES / "sessions.jsonl")
+    done, refused = parse_file(OneLineEach(jsonl.parse, options), FIXTURES / "sessions.jsonl")
     assert [(p.record["session_id"], p.record["tenant"], p.record["equipment"],
              [leg["code_deck_id"] for leg in p.record["legs"]], [n.number for n in p.lines])
             for p in done] == [

@@ -6,6 +6,7 @@ reason on stderr and the summary line `read=N imported=N present=N rejected=N` o
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 import os
 import stat
 import sys
@@ -15,20 +16,18 @@ from zoneinfo import ZoneInfo
 from gateway.commands import as_root
 from gateway.config import Config
 from gateway.context import Context
-from gateway.importers import lookups, progress
+from gateway.importers import freeswitch, jsonl, lookups, progress
 from gateway.importers.asterisk import AsteriskCsv
-from gateway.importers.freeswitch import FreeswitchCsv
-from gateway.importers.jsonl import Jsonl
 from gateway.importers.lines import LineRejected, read_lines
 from gateway.importers.outcome import Outcome, rejects_path
-from gateway.importers.records import Format, Options
+from gateway.importers.records import Format, OneLineEach, Options
 from gateway.importers.sender import Sender
 from gateway.importers.times import UnknownZone, zone_named
 
 FORMATS: dict[str, Callable[[Options], Format]] = {
     "asterisk-csv": AsteriskCsv,
-    "freeswitch-csv": FreeswitchCsv,
-    "jsonl": Jsonl,
+    "freeswitch-csv": partial(OneLineEach, freeswitch.parse),
+    "jsonl": partial(OneLineEach, jsonl.parse),
 }
 EXIT_READ, EXIT_UNREADABLE = 0, 2
 

@@ -45,14 +45,3 @@ def parse(line: Line, options: Options) -> Parsed:
     if values["bleg_uuid"]:
         legs.append(leg(options, values["bleg_uuid"], "term", **outcome))
     return Parsed(session(options, values["uuid"], start, answer, end, legs), [line])
-
-
-class FreeswitchCsv:
-    def __init__(self, options: Options) -> None:
-        self.options = options
-
-    def feed(self, line: Line) -> list[Parsed]:
-        return [parse(line, self.options)]
-
-    def finish(self) -> list[Parsed]:
-        return []

@@ -32,14 +32,3 @@ def parse(line: Line, options: Options) -> Parsed:
             if isinstance(leg, dict):
                 leg.setdefault("code_deck_id", options.code_deck)
     return Parsed(record, [line])
-
-
-class Jsonl:
-    def __init__(self, options: Options) -> None:
-        self.options = options
-
-    def feed(self, line: Line) -> list[Parsed]:
-        return [parse(line, self.options)]
-
-    def finish(self) -> list[Parsed]:
-        return []

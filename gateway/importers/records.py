@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 from zoneinfo import ZoneInfo
 
 from gateway.importers.ids import derived_id
@@ -38,6 +38,20 @@ class Format(Protocol):
 
     def finish(self) -> list[Parsed]:
         """The sessions still open at the end of the file."""
+
+
+class OneLineEach:
+    """A format whose every line is one whole session (FreeSWITCH CSV, JSON lines)."""
+
+    def __init__(self, parse: Callable[[Line, Options], Parsed], options: Options) -> None:
+        self.parse = parse
+        self.options = options
+
+    def feed(self, line: Line) -> list[Parsed]:
+        return [self.parse(line, self.options)]
+
+    def finish(self) -> list[Parsed]:
+        return []
 
 
 def session(options: Options, session_id: str, setup: dt.datetime, answer: dt.datetime | None,
