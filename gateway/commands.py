@@ -51,12 +51,16 @@ async def as_root(config: Config, work: Callable[[Context], Awaitable[T]]) -> T:
     return await with_store(config, run)
 
 
+async def call(context: Context, method: str, params: dict[str, Any]) -> Any:
+    """Call a method's handler with its params loaded by its schema (no role check: the
+    caller is a local tool)."""
+    spec = context.methods[method]
+    return await spec.handler(context, bind_params(spec, (), params))
+
+
 async def call_as_root(config: Config, method: str, params: dict[str, Any]) -> Any:
     """Call a method's handler as the root tenant's admin."""
-    async def work(context: Context) -> Any:
-        spec = context.methods[method]
-        return await spec.handler(context, bind_params(spec, (), params))
-    return await as_root(config, work)
+    return await as_root(config, lambda context: call(context, method, params))
 
 
 def _serve_one(config: Config, reuse_port: bool) -> None:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any, Awaitable, Callable, Iterable, Iterator
 
 from gateway import clock
-from gateway.commands import as_root
+from gateway.commands import as_root, call
 from gateway.config import Config
 from gateway.context import Context
 from gateway.demo import catalogue, timeline
@@ -33,7 +33,6 @@ from gateway.demo.queues import queue_sessions
 from gateway.demo.rates import currency_rates
 from gateway.demo.traffic import sessions
 from gateway.demo.transactions import transactions
-from gateway.dispatch import bind_params
 from gateway.errors import Unprocessable
 from gateway.storage import settings as settings_store
 from methods.ingest import MAX_RECORDS, ledgers
@@ -43,11 +42,6 @@ BATCH = MAX_RECORDS  # the bulk path: one ingest call (one transaction) per full
 SHOWN_REJECTIONS = 5  # a rejected demo record is a bug: show the first few, not thousands
 
 Ingest = Callable[[Context, list[Any]], Awaitable[dict[str, Any]]]
-
-
-async def _call(context: Context, method: str, params: dict[str, Any]) -> Any:
-    spec = context.methods[method]
-    return await spec.handler(context, bind_params(spec, (), params))
 
 
 async def _settle(context: Context, plan: Plan) -> Plan:
@@ -72,7 +66,7 @@ async def _tenants(context: Context) -> int:
     created = 0
     for tenant in catalogue.TENANTS:
         try:
-            await _call(context, "tenants.create", {
+            await call(context, "tenants.create", {
                 "name": tenant.name, "parent": tenant.parent, "timezone": tenant.timezone})
         except Unprocessable as exc:
             if exc.text_code != "tenant-exists":
@@ -124,7 +118,7 @@ async def fill(context: Context, plan: Plan, add: AddTask) -> Outcome:
                                             queue_sessions(plan),
                                             add("queue sessions", plan.queue_sessions))
     for role, tenant in catalogue.KEY_TENANTS:
-        made = await _call(context, "keys.create", {"tenant": tenant, "role": role})
+        made = await call(context, "keys.create", {"tenant": tenant, "role": role})
         outcome.keys.append((role, tenant, made["key"]))
     return outcome
 
