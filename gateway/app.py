@@ -12,6 +12,7 @@ from gateway.auth import Authenticator
 from gateway.config import Config
 from gateway.context import Methods
 from gateway.dispatch import Dispatcher
+from gateway.metrics import Metrics, metrics_view, timing
 from gateway.middlewares import add_request_id, request_id
 from gateway.ratelimit import RateLimiter
 from gateway.storage import Backend, backend_for
@@ -54,16 +55,20 @@ def create_app(config: Config, methods: Methods | None = None) -> web.Applicatio
 
         methods = all_methods()
     limits = config.limits
-    app = web.Application(middlewares=[request_id],
+    # request_id outermost: every answer, the generic error included, carries the id.
+    app = web.Application(middlewares=[request_id, timing],
                           client_max_size=max(limits.body_bytes, limits.ingest_body_bytes))
     app[appkeys.CONFIG] = config
     app[appkeys.METHODS] = methods
     app[appkeys.IN_FLIGHT] = [0]
-    app[appkeys.DISPATCHER] = Dispatcher(methods, limits.call_timeout_s)
+    app[appkeys.METRICS] = Metrics()
+    app[appkeys.DISPATCHER] = Dispatcher(methods, limits.call_timeout_s,
+                                         app[appkeys.METRICS].call)
     app.on_response_prepare.append(add_request_id)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_rate_limiter)
     app.router.add_route("*", "/rpc", views.rpc)
     app.router.add_get("/healthz", views.healthz)
     app.router.add_get("/openrpc.json", views.openrpc_document)
+    app.router.add_get("/metrics", metrics_view)
     return app

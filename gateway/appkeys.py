@@ -8,6 +8,7 @@ from gateway.auth import Authenticator
 from gateway.config import Config
 from gateway.context import Methods
 from gateway.dispatch import Dispatcher
+from gateway.metrics import Metrics
 from gateway.ratelimit import RateLimiter
 from gateway.storage import Backend
 
@@ -17,5 +18,6 @@ DB = web.AppKey("db", Backend)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+METRICS = web.AppKey("metrics", Metrics)
 SERVER_KEY = web.AppKey("server_key", str)
 IN_FLIGHT = web.AppKey("in_flight", list)  # one-element list: requests in flight on /rpc

@@ -75,7 +75,10 @@ def _first_messages(messages: Any) -> Any:
     return messages
 
 
-def wrap(name: str, method: RpcMethod, timeout_s: float) -> Callable[..., Any]:
+Observe = Callable[[str, str], None]  # (method, outcome): "ok" or the error code
+
+
+def wrap(name: str, method: RpcMethod, timeout_s: float, observe: Observe) -> Callable[..., Any]:
     """The function jsonrpcserver calls: role check, params, handler, timeout, errors."""
 
     async def call(context: Context, /, *args: Any, **kwargs: Any) -> Result:
@@ -88,6 +91,7 @@ def wrap(name: str, method: RpcMethod, timeout_s: float) -> Callable[..., Any]:
                     result = await method.handler(context, params)
             except TimeoutError:
                 raise Timeout(timeout_s, context.request_id) from None
+            observe(name, "ok")
             return Success(result)
         except GatewayError as exc:
             err = exc.error_object()
@@ -95,6 +99,7 @@ def wrap(name: str, method: RpcMethod, timeout_s: float) -> Callable[..., Any]:
         except Exception:
             log.exception("unexpected error in %s (request %s)", name, context.request_id)
             err = to_error_object(RuntimeError(), context.request_id)
+        observe(name, str(err["code"]))
         return Error(err["code"], err["message"], err["data"])
 
     # jsonrpcserver binds every call's arguments to the method's signature; computing it
@@ -106,8 +111,9 @@ def wrap(name: str, method: RpcMethod, timeout_s: float) -> Callable[..., Any]:
 class Dispatcher:
     """Holds the wrapped methods; turns a parsed body into the list of responses."""
 
-    def __init__(self, methods: Methods, timeout_s: float) -> None:
-        self.wrapped = {name: wrap(name, m, timeout_s) for name, m in methods.items()}
+    def __init__(self, methods: Methods, timeout_s: float,
+                 observe: Observe = lambda method, outcome: None) -> None:
+        self.wrapped = {name: wrap(name, m, timeout_s, observe) for name, m in methods.items()}
 
     async def dispatch(self, body: Any, context: Context) -> list[Response] | Response | None:
         """Responses for a single request (one object or None) or a batch (a list)."""
