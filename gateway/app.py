@@ -12,8 +12,8 @@ from gateway.auth import Authenticator
 from gateway.config import Config
 from gateway.context import Methods
 from gateway.dispatch import Dispatcher
-from gateway.metrics import Metrics, metrics_view, timing
-from gateway.middlewares import add_request_id, request_id
+from gateway.metrics import Metrics
+from gateway.middlewares import add_request_id, request_id, timing
 from gateway.ratelimit import RateLimiter
 from gateway.storage import Backend, backend_for
 from gateway.storage import settings as settings_store
@@ -70,5 +70,5 @@ def create_app(config: Config, methods: Methods | None = None) -> web.Applicatio
     app.router.add_route("*", "/rpc", views.rpc)
     app.router.add_get("/healthz", views.healthz)
     app.router.add_get("/openrpc.json", views.openrpc_document)
-    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/metrics", views.metrics)
     return app

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from gateway import appkeys
 from gateway.errors import internal_error
 
 log = logging.getLogger(__name__)
@@ -38,3 +40,16 @@ async def request_id(request: web.Request, handler: Handler) -> web.StreamRespon
 async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
     """`on_response_prepare`: the id on every response, errors and streams included."""
     response.headers[HEADER] = request.get(REQUEST_ID) or uuid.uuid4().hex
+
+
+@web.middleware
+async def timing(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Each request's duration, by route, into the app's metrics."""
+    started = time.perf_counter()
+    try:
+        return await handler(request)
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        request.app[appkeys.METRICS].duration.labels(route).observe(
+            time.perf_counter() - started)

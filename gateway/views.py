@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from gateway import appkeys, auth, openrpc, roles
 from gateway.context import Context
@@ -86,13 +87,18 @@ async def rpc(request: web.Request) -> web.Response:
         return _refusal(exc, request)
 
 
+def client_ip(request: web.Request) -> str:
+    """The client's address: the peer, or the first untrusted `X-Forwarded-For` hop."""
+    # Repeated header lines are one comma-separated list (a proxy may add its own line).
+    forwarded = ", ".join(request.headers.getall("X-Forwarded-For", [])) or None
+    trusted = auth.networks(request.app[appkeys.CONFIG].proxies.trusted)
+    return auth.client_ip(request.remote, forwarded, trusted)
+
+
 async def _serve(request: web.Request) -> web.Response:
     app = request.app
     config = app[appkeys.CONFIG]
-    # Repeated header lines are one comma-separated list (a proxy may add its own line).
-    forwarded = ", ".join(request.headers.getall("X-Forwarded-For", [])) or None
-    ip = auth.client_ip(request.remote, forwarded,
-                        auth.networks(config.proxies.trusted))
+    ip = client_ip(request)
     caller = await app[appkeys.AUTHENTICATOR].authenticate(auth.credential(request.headers), ip)
     parsed = parse(await read_body(request, _body_limit(app, caller.role)))
     cost = check_batch(parsed, config.limits.batch_calls)
@@ -132,3 +138,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def openrpc_document(request: web.Request) -> web.Response:
     return json_response(openrpc.document(request.app[appkeys.METHODS]))
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """`GET /metrics`: Prometheus text, only for the CIDRs of `metrics.allow`."""
+    ip = client_ip(request)
+    if not auth.in_networks(ip, auth.networks(request.app[appkeys.CONFIG].metrics.allow)):
+        return web.Response(status=403, text=f"metrics are not served to {ip}\n")
+    return web.Response(body=request.app[appkeys.METRICS].text(),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
