@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import signal
+import time
 from typing import Any, Awaitable, Callable, TypeVar
 
 from aiohttp import web
@@ -64,6 +65,10 @@ async def call_as_root(config: Config, method: str, params: dict[str, Any]) -> A
 
 
 def _serve_one(config: Config, reuse_port: bool) -> None:
+    # A worker starts with the default signal actions (not its parent's handlers): a
+    # SIGTERM before the app is up simply ends it; once up, aiohttp shuts it down.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     web.run_app(create_app(config), host=config.host, port=config.port,
                 reuse_port=reuse_port or None, print=None, loop=_event_loop())
 
@@ -77,6 +82,9 @@ def _event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
+WORKER_STOP_S = 5.0  # a worker gets this long to finish after SIGTERM, then it is killed
+
+
 def serve(config: Config, workers: int) -> None:
     """Serve in this process, or in `workers` processes sharing the port."""
     if workers == 1:
@@ -84,15 +92,23 @@ def serve(config: Config, workers: int) -> None:
         return
     processes = [multiprocessing.Process(target=_serve_one, args=(config, True))
                  for _ in range(workers)]
+    stopping: list[float] = []
 
     def stop(signum: int, frame: object) -> None:
+        stopping.append(time.monotonic())
         for process in processes:
-            if process.is_alive():
+            if process.pid is not None and process.is_alive():
                 process.terminate()  # each worker shuts down gracefully on SIGTERM
 
-    for process in processes:
-        process.start()
+    # Handlers first: a SIGTERM while the workers start must still reach them.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     for process in processes:
-        process.join()
+        process.start()
+    while any(p.is_alive() for p in processes):
+        if stopping and time.monotonic() - stopping[0] > WORKER_STOP_S:
+            for process in processes:
+                if process.is_alive():
+                    process.kill()  # past its grace period
+        for process in processes:
+            process.join(0.1)

@@ -57,10 +57,14 @@ async def _connect(path: str) -> _Conn:
     raw = await aiosqlite.connect(path, isolation_level=None)
     raw.row_factory = sqlite3.Row
     conn = _Conn(raw)
-    for pragma in PRAGMAS:
-        # Through `_Conn.execute`, which closes its cursor: a statement left open keeps
-        # SQLite's interrupt flag set, and a later `interrupt()` would fail the next query.
-        await conn.execute(pragma)
+    try:
+        for pragma in PRAGMAS:
+            # Through `_Conn.execute`, which closes its cursor: a statement left open keeps
+            # SQLite's interrupt flag set, and a later `interrupt()` would fail the next query.
+            await conn.execute(pragma)
+    except BaseException:
+        await raw.close()  # its thread would otherwise keep the process alive at exit
+        raise
     return conn
 
 
