@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator, Sequence
@@ -22,8 +23,11 @@ from gateway.storage.backend import Connection, Params, Row
 READERS = 4  # concurrent reads; SQLite in WAL mode serves them while the writer commits
 BUSY_TIMEOUT_MS = 10_000  # another process (a CLI command, a second worker) holds the lock
 
-PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-           "PRAGMA foreign_keys=ON", f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+PRAGMAS = (f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}", "PRAGMA journal_mode=WAL",
+           "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")
+# Switching a new database to WAL can answer "locked" at once, without waiting, while
+# another process (a second worker) opens it too: retry for this long.
+WAL_RETRY_S = 10.0
 
 
 class _Conn:
@@ -61,7 +65,15 @@ async def _connect(path: str) -> _Conn:
         for pragma in PRAGMAS:
             # Through `_Conn.execute`, which closes its cursor: a statement left open keeps
             # SQLite's interrupt flag set, and a later `interrupt()` would fail the next query.
-            await conn.execute(pragma)
+            deadline = time.monotonic() + WAL_RETRY_S
+            while True:
+                try:
+                    await conn.execute(pragma)
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.05)
     except BaseException:
         await raw.close()  # its thread would otherwise keep the process alive at exit
         raise
