@@ -137,21 +137,20 @@ async def test_sigkill_mid_stream_keeps_every_answered_batch_whole(tmp_path, dat
         timeout = aiohttp.ClientTimeout(total=30)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             pending: dict[asyncio.Task[bool], int] = {}
-            killed = False
-            while not killed:
+            while True:
                 while len(pending) < STREAM:
                     task = asyncio.create_task(send(http, gateway.port, key, sent))
                     pending[task] = sent
                     sent += 1
+                if len(answered) >= 12:
+                    await asyncio.sleep(0.01)  # STREAM batches were just sent: kill now
+                    gateway.kill()
+                    break
                 done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     if task.result():
                         answered.add(pending[task])
                     del pending[task]
-                if len(answered) >= 12:
-                    await asyncio.sleep(0.01)  # batches are in flight: kill now
-                    gateway.kill()
-                    killed = True
             for task, batch in pending.items():
                 if await task:
                     answered.add(batch)
