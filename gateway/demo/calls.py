@@ -67,8 +67,9 @@ def _weights(customer: Customer) -> tuple[int, ...]:
                         else HOME_SHARE[1] * home) for d in DESTINATIONS))
 
 
-class CallMaker:
-    """Builds call records; holds the run's random stream and recording id counters."""
+class RecordMaker:
+    """What every maker of session records shares: the run's plan, random stream and
+    recording and resource id counters."""
 
     def __init__(self, plan: Plan, rng: random.Random, record_ids: Iterator[int],
                  resource_ids: Iterator[int]) -> None:
@@ -76,6 +77,14 @@ class CallMaker:
         self.rng = rng
         self.record_ids = record_ids
         self.resource_ids = resource_ids
+
+
+class CallMaker(RecordMaker):
+    """Builds call records."""
+
+    def __init__(self, plan: Plan, rng: random.Random, record_ids: Iterator[int],
+                 resource_ids: Iterator[int]) -> None:
+        super().__init__(plan, rng, record_ids, resource_ids)
         self._destinations = {c.client.id: _weights(c) for c in (*CUSTOMERS, NOC)}
         self._called: dict[int, tuple[int, ...]] = {}
 

@@ -5,13 +5,12 @@ in stages, and the minutes it used; cut at the anchor like a call."""
 from __future__ import annotations
 
 import math
-import random
-from typing import Any, Iterator
+from typing import Any
 
 from gateway.demo import pricing
-from gateway.demo.calls import compact, ref
+from gateway.demo.calls import RecordMaker, compact, ref
 from gateway.demo.catalogue import EQUIPMENT_IP, VIDEO_SERVER, Customer, Ref
-from gateway.demo.plan import Plan, leg_id
+from gateway.demo.plan import leg_id
 from gateway.demo.timeline import day_of, stamp
 
 MEETING_SIZES, MEETING_SIZE_WEIGHTS = (2, 3, 4, 5, 6, 8), (30, 25, 18, 12, 9, 6)
@@ -42,15 +41,8 @@ AGENTS = (
 GUEST_NETWORKS = ("192.0.2", "198.51.100", "203.0.113")  # documentation ranges (RFC 5737)
 
 
-class VideoMaker:
+class VideoMaker(RecordMaker):
     """Builds video session records; shares the run's random stream and id counters."""
-
-    def __init__(self, plan: Plan, rng: random.Random, record_ids: Iterator[int],
-                 resource_ids: Iterator[int]) -> None:
-        self.plan = plan
-        self.rng = rng
-        self.record_ids = record_ids
-        self.resource_ids = resource_ids
 
     def make(self, customer: Customer, setup: int, session_id: str,
              live: bool = False) -> dict[str, Any]:

@@ -7,6 +7,7 @@ implementation of the same interface.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, AsyncContextManager, Protocol, Sequence
 
 Row = dict[str, Any]
@@ -45,3 +46,35 @@ class Backend(Connection, Protocol):
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
+
+
+class Delegating(ABC):
+    """The statements of a backend outside an explicit transaction: writes in a
+    transaction of their own, reads on a read connection. A backend supplies both."""
+
+    @abstractmethod
+    def transaction(self) -> AsyncContextManager[Connection]:
+        """A write transaction."""
+
+    @abstractmethod
+    def _reader(self) -> AsyncContextManager[Connection]:
+        """A connection for reads."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self.transaction() as conn:
+            return await conn.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._reader() as conn:
+            return await conn.fetch_one(sql, params)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._reader() as conn:
+            return await conn.fetch_all(sql, params)
+
+    async def ping(self) -> None:
+        await self.fetch_one("SELECT 1 AS ok")

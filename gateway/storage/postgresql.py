@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator, Sequence
 import asyncpg
 
 from gateway.storage import migrations
-from gateway.storage.backend import Connection, Params, Row
+from gateway.storage.backend import Connection, Delegating, Params, Row
 
 # Batch members run concurrently (up to the batch limit); beyond the pool they queue.
 POOL_MIN, POOL_MAX = 1, 10
@@ -56,7 +56,7 @@ class _Conn:
         return [dict(r) for r in await self.raw.fetch(numbered(sql), *params)]
 
 
-class PostgreSQLBackend:
+class PostgreSQLBackend(Delegating):
     engine = "postgresql"
 
     def __init__(self, dsn: str) -> None:
@@ -93,26 +93,7 @@ class PostgreSQLBackend:
             yield _Conn(raw)
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[_Conn]:
+    async def _reader(self) -> AsyncIterator[_Conn]:
         assert self._pool is not None, "the database is not open"
         async with self._pool.acquire() as raw:
             yield _Conn(raw)
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self._connection() as conn:
-            return await conn.execute(sql, params)
-
-    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._connection() as conn:
-            return await conn.fetch_one(sql, params)
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._connection() as conn:
-            return await conn.fetch_all(sql, params)
-
-    async def ping(self) -> None:
-        await self.fetch_one("SELECT 1 AS ok")

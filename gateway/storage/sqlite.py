@@ -18,7 +18,7 @@ from typing import AsyncIterator, Sequence
 import aiosqlite
 
 from gateway.storage import migrations
-from gateway.storage.backend import Connection, Params, Row
+from gateway.storage.backend import Connection, Delegating, Params, Row
 
 READERS = 4  # concurrent reads; SQLite in WAL mode serves them while the writer commits
 BUSY_TIMEOUT_MS = 10_000  # another process (a CLI command, a second worker) holds the lock
@@ -80,7 +80,7 @@ async def _connect(path: str) -> _Conn:
     return conn
 
 
-class SQLiteBackend:
+class SQLiteBackend(Delegating):
     engine = "sqlite"
 
     def __init__(self, path: str) -> None:
@@ -143,22 +143,3 @@ class SQLiteBackend:
             raise
         finally:
             self._readers.put_nowait(conn)
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self.transaction() as conn:
-            return await conn.execute(sql, params)
-
-    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._reader() as conn:
-            return await conn.fetch_one(sql, params)
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._reader() as conn:
-            return await conn.fetch_all(sql, params)
-
-    async def ping(self) -> None:
-        await self.fetch_one("SELECT 1 AS ok")
