@@ -6,6 +6,7 @@ is the rowid, and an identity column on PostgreSQL)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib import resources
 
 from gateway.storage.backend import Connection
@@ -44,3 +45,12 @@ async def pending(conn: Connection, engine: str) -> list[tuple[str, str]]:
                        "(version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {row["version"] for row in await conn.fetch_all(f"SELECT version FROM {TABLE}")}
     return [(v, sql) for v, sql in migration_files(engine) if v not in done]
+
+
+async def apply(conn: Connection, engine: str) -> None:
+    """Apply the pending migrations inside the caller's transaction."""
+    for version, sql in await pending(conn, engine):
+        for statement in statements(sql):
+            await conn.execute(statement)
+        now = dt.datetime.now(dt.timezone.utc).isoformat()
+        await conn.execute(f"INSERT INTO {TABLE} VALUES (?, ?)", (version, now))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Sequence
@@ -79,12 +78,7 @@ class PostgreSQLBackend(Delegating):
     async def _migrate(self) -> None:
         async with self.transaction() as conn:
             await conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
-            for version, sql in await migrations.pending(conn, self.engine):
-                for statement in migrations.statements(sql):
-                    await conn.execute(statement)
-                now = dt.datetime.now(dt.timezone.utc).isoformat()
-                await conn.execute(f"INSERT INTO {migrations.TABLE} VALUES (?, ?)",
-                                   (version, now))
+            await migrations.apply(conn, self.engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:

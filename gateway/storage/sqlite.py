@@ -8,7 +8,6 @@ statements inside one transaction.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import sqlite3
 import time
 from contextlib import asynccontextmanager
@@ -113,12 +112,7 @@ class SQLiteBackend(Delegating):
 
     async def _migrate(self) -> None:
         async with self.transaction() as conn:
-            for version, sql in await migrations.pending(conn, self.engine):
-                for statement in migrations.statements(sql):
-                    await conn.execute(statement)
-                now = dt.datetime.now(dt.timezone.utc).isoformat()
-                await conn.execute(f"INSERT INTO {migrations.TABLE} VALUES (?, ?)",
-                                   (version, now))
+            await migrations.apply(conn, self.engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
