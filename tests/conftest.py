@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
@@ -25,6 +26,14 @@ from gateway.dispatch import bind_params
 from pg_cluster import DSN_ENV, Databases, Unavailable, start_cluster
 
 JSON = {"Content-Type": "application/json"}
+
+# Property tests: a few examples with a deadline under CI, more by hand
+# (`HYPOTHESIS_PROFILE=fuzz` for a long run).
+_HYPOTHESIS = dict(suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                          HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=15, deadline=10_000, **_HYPOTHESIS)
+settings.register_profile("dev", max_examples=40, deadline=None, **_HYPOTHESIS)
+settings.register_profile("fuzz", max_examples=2_000, deadline=None, **_HYPOTHESIS)
 ENGINES = ("sqlite", "postgresql")
 
 # The current test's PostgreSQL database URL, while `engine` is "postgresql".
@@ -44,6 +53,10 @@ def _parametrises(metafunc: pytest.Metafunc, name: str) -> bool:
         if name in names:
             return True
     return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _in_ci() else "dev"))
 
 
 @pytest.hookimpl(trylast=True)
