@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from gateway import appkeys, views
+from gateway import appkeys, dialects, views
 from gateway.auth import Authenticator
 from gateway.config import Config
 from gateway.context import Methods
@@ -71,4 +71,5 @@ def create_app(config: Config, methods: Methods | None = None) -> web.Applicatio
     app.router.add_get("/healthz", views.healthz)
     app.router.add_get("/openrpc.json", views.openrpc_document)
     app.router.add_get("/metrics", views.metrics)
+    dialects.add_routes(app)
     return app

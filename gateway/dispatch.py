@@ -20,8 +20,8 @@ from jsonrpcserver.response import to_serializable
 from marshmallow import ValidationError
 
 from gateway.context import Context, Methods, RpcMethod
-from gateway.errors import (Forbidden, GatewayError, InvalidParams, InvalidRequest, MethodNotFound,
-                            Timeout, to_error_object)
+from gateway.errors import (Forbidden, GatewayError, Internal, InvalidParams, InvalidRequest,
+                            MethodNotFound, Timeout, to_error_object)
 
 log = logging.getLogger(__name__)
 
@@ -78,27 +78,30 @@ def _first_messages(messages: Any) -> Any:
 Observe = Callable[[str, str], None]  # (method, outcome): "ok" or the error code
 
 
+async def invoke(name: str, method: RpcMethod, context: Context, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], timeout_s: float) -> Any:
+    """One call: role check, params, handler, timeout. Raises `GatewayError`s only,
+    except for a bug (any other exception), which the caller logs and hides."""
+    if context.caller.role not in method.roles:
+        raise Forbidden(f"the role {context.caller.role!r} may not call {name}")
+    params = bind_params(method, args, kwargs)
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await method.handler(context, params)
+    except TimeoutError:
+        raise Timeout(timeout_s, context.request_id) from None
+
+
 def wrap(name: str, method: RpcMethod, timeout_s: float, observe: Observe) -> Callable[..., Any]:
-    """The function jsonrpcserver calls: role check, params, handler, timeout, errors."""
+    """The function jsonrpcserver calls: `invoke`, with every error as an error object."""
 
     async def call(context: Context, /, *args: Any, **kwargs: Any) -> Result:
         try:
-            if context.caller.role not in method.roles:
-                raise Forbidden(f"the role {context.caller.role!r} may not call {name}")
-            params = bind_params(method, args, kwargs)
-            try:
-                async with asyncio.timeout(timeout_s):
-                    result = await method.handler(context, params)
-            except TimeoutError:
-                raise Timeout(timeout_s, context.request_id) from None
+            result = await invoke(name, method, context, args, kwargs, timeout_s)
             observe(name, "ok")
             return Success(result)
-        except GatewayError as exc:
-            err = exc.error_object()
-            log.info("%s failed (request %s): %s", name, context.request_id, err["message"])
-        except Exception:
-            log.exception("unexpected error in %s (request %s)", name, context.request_id)
-            err = to_error_object(RuntimeError(), context.request_id)
+        except Exception as exc:
+            err = _failed(name, exc, context.request_id)
         observe(name, str(err["code"]))
         return Error(err["code"], err["message"], err["data"])
 
@@ -108,12 +111,37 @@ def wrap(name: str, method: RpcMethod, timeout_s: float, observe: Observe) -> Ca
     return call
 
 
+def _failed(name: str, exc: Exception, request_id: str) -> dict[str, Any]:
+    """The error object of a failed call, logged."""
+    if isinstance(exc, GatewayError):
+        err = exc.error_object()
+        log.info("%s failed (request %s): %s", name, request_id, err["message"])
+        return err
+    log.error("unexpected error in %s (request %s)", name, request_id, exc_info=exc)
+    return to_error_object(exc, request_id)
+
+
 class Dispatcher:
     """Holds the wrapped methods; turns a parsed body into the list of responses."""
 
     def __init__(self, methods: Methods, timeout_s: float,
                  observe: Observe = lambda method, outcome: None) -> None:
+        self.methods, self.timeout_s, self.observe = methods, timeout_s, observe
         self.wrapped = {name: wrap(name, m, timeout_s, observe) for name, m in methods.items()}
+
+    async def call(self, name: str, params: dict[str, Any], context: Context) -> Any:
+        """One call by name, for a dialect route: the result, or a `GatewayError`
+        (an unexpected exception is logged and raised as `Internal`)."""
+        try:
+            result = await invoke(name, self.methods[name], context, (), params, self.timeout_s)
+        except Exception as exc:
+            err = _failed(name, exc, context.request_id)
+            self.observe(name, str(err["code"]))
+            if isinstance(exc, GatewayError):
+                raise
+            raise Internal(context.request_id) from exc
+        self.observe(name, "ok")
+        return result
 
     async def dispatch(self, body: Any, context: Context) -> list[Response] | Response | None:
         """Responses for a single request (one object or None) or a batch (a list)."""

@@ -178,9 +178,20 @@ class Timeout(GatewayError):
                 "data": {"code": "timeout", "request_id": self.request_id}}
 
 
+class Internal(GatewayError):
+    """An unexpected error: nothing of it reaches the client but the request id."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(request_id)
+        self.request_id = request_id
+
+    def error_object(self) -> ErrorObject:
+        return {"code": codes.INTERNAL_ERROR, "message": "An unexpected error occurred",
+                "data": {"request_id": self.request_id}}
+
+
 def internal_error(request_id: str) -> ErrorObject:
-    return {"code": codes.INTERNAL_ERROR, "message": "An unexpected error occurred",
-            "data": {"request_id": request_id}}
+    return Internal(request_id).error_object()
 
 
 def to_error_object(exc: BaseException, request_id: str) -> ErrorObject:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
 
 import orjson
 from aiohttp import web
@@ -67,24 +68,33 @@ def check_batch(parsed: Any, max_calls: int) -> int:
 async def rpc(request: web.Request) -> web.Response:
     """`POST /rpc`. Checks run in the order the spec lists: 405, 415, 503, 401, 413,
     parse error, batch size, 429; then each call is validated and dispatched."""
-    app = request.app
-    config = app[appkeys.CONFIG]
-    in_flight = app[appkeys.IN_FLIGHT]
     try:
-        if request.method != "POST":
-            raise MethodNotAllowed(f"{request.method} is not allowed on /rpc; use POST")
-        if request.content_type != "application/json":
-            raise UnsupportedMediaType("the Content-Type must be application/json")
-        if in_flight[0] >= config.limits.concurrency:
-            raise Busy(f"{config.limits.concurrency} requests are already in flight "
-                       "(the concurrency limit)", 1000)
-        in_flight[0] += 1
-        try:
+        check_post_json(request, "/rpc")
+        async with slot(request):
             return await _serve(request)
-        finally:
-            in_flight[0] -= 1
     except GatewayError as exc:
         return _refusal(exc, request)
+
+
+def check_post_json(request: web.Request, path: str) -> None:
+    if request.method != "POST":
+        raise MethodNotAllowed(f"{request.method} is not allowed on {path}; use POST")
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("the Content-Type must be application/json")
+
+
+@asynccontextmanager
+async def slot(request: web.Request) -> AsyncIterator[None]:
+    """A place among the requests in flight, or 503 busy."""
+    limit = request.app[appkeys.CONFIG].limits.concurrency
+    in_flight = request.app[appkeys.IN_FLIGHT]
+    if in_flight[0] >= limit:
+        raise Busy(f"{limit} requests are already in flight (the concurrency limit)", 1000)
+    in_flight[0] += 1
+    try:
+        yield
+    finally:
+        in_flight[0] -= 1
 
 
 def client_ip(request: web.Request) -> str:
@@ -95,31 +105,47 @@ def client_ip(request: web.Request) -> str:
     return auth.client_ip(request.remote, forwarded, trusted)
 
 
+async def authenticate(request: web.Request, credential: str | None) -> auth.Caller:
+    return await request.app[appkeys.AUTHENTICATOR].authenticate(credential, client_ip(request))
+
+
+async def json_body(request: web.Request, caller: auth.Caller) -> Any:
+    """The parsed body, within the body limit of the caller's role."""
+    return parse(await read_body(request, _body_limit(request.app, caller.role)))
+
+
+def context_for(request: web.Request, caller: auth.Caller) -> Context:
+    app = request.app
+    return Context(db=app[appkeys.DB], caller=caller, config=app[appkeys.CONFIG],
+                   request_id=request[REQUEST_ID], server_key=app[appkeys.SERVER_KEY],
+                   methods=app[appkeys.METHODS], forget_key=app[appkeys.AUTHENTICATOR].forget)
+
+
 async def _serve(request: web.Request) -> web.Response:
     app = request.app
-    config = app[appkeys.CONFIG]
-    ip = client_ip(request)
-    caller = await app[appkeys.AUTHENTICATOR].authenticate(auth.credential(request.headers), ip)
-    parsed = parse(await read_body(request, _body_limit(app, caller.role)))
-    cost = check_batch(parsed, config.limits.batch_calls)
+    caller = await authenticate(request, auth.credential(request.headers))
+    parsed = await json_body(request, caller)
+    cost = check_batch(parsed, app[appkeys.CONFIG].limits.batch_calls)
     await app[appkeys.RATE_LIMITER].charge(caller, cost)
-    context = Context(db=app[appkeys.DB], caller=caller, config=config,
-                      request_id=request[REQUEST_ID], server_key=app[appkeys.SERVER_KEY],
-                      methods=app[appkeys.METHODS],
-                      forget_key=app[appkeys.AUTHENTICATOR].forget)
-    responses = await app[appkeys.DISPATCHER].dispatch(parsed, context)
+    responses = await app[appkeys.DISPATCHER].dispatch(parsed, context_for(request, caller))
     if responses is None:
         return web.Response(status=204)
     return json_response(responses)
 
 
-def _refusal(exc: GatewayError, request: web.Request) -> web.Response:
-    """A whole request refused: one error object with `id: null` and the error's status."""
+def retry_headers(exc: GatewayError) -> dict[str, str]:
+    """`Retry-After` of a refusal that asks to retry later; `Allow` of a 405."""
     headers = {}
     if isinstance(exc, RetryLater):
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_ms / 1000)))
     if isinstance(exc, MethodNotAllowed):
         headers["Allow"] = "POST"
+    return headers
+
+
+def _refusal(exc: GatewayError, request: web.Request) -> web.Response:
+    """A whole request refused: one error object with `id: null` and the error's status."""
+    headers = retry_headers(exc)
     log.info("refused %s %s (request %s): %s", request.method, request.path,
              request[REQUEST_ID], exc.error_object()["message"])
     return json_response(error_response(exc, request[REQUEST_ID]), exc.status, headers)

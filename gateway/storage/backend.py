@@ -8,7 +8,7 @@ implementation of the same interface.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, AsyncContextManager, Protocol, Sequence
+from typing import Any, AsyncContextManager, AsyncGenerator, Protocol, Sequence
 
 Row = dict[str, Any]
 Params = Sequence[Any]
@@ -28,6 +28,11 @@ class Connection(Protocol):
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Every row of a query (for small, bounded results only)."""
+
+    def stream(self, sql: str, params: Params = (),
+               size: int = 1000) -> AsyncGenerator[list[Row], None]:
+        """The rows of a query in chunks of up to `size`, read as they are consumed (for
+        large results). Close it (`contextlib.aclosing`) when not reading to the end."""
 
 
 class Backend(Connection, Protocol):
@@ -57,7 +62,7 @@ class Delegating(ABC):
         """A write transaction."""
 
     @abstractmethod
-    def _reader(self) -> AsyncContextManager[Connection]:
+    def _reader(self) -> AsyncContextManager[Any]:
         """A connection for reads."""
 
     async def execute(self, sql: str, params: Params = ()) -> int:
@@ -75,6 +80,12 @@ class Delegating(ABC):
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._reader() as conn:
             return await conn.fetch_all(sql, params)
+
+    async def stream(self, sql: str, params: Params = (),
+                     size: int = 1000) -> AsyncGenerator[list[Row], None]:
+        async with self._reader() as conn:
+            async for rows in conn.stream(sql, params, size):
+                yield rows
 
     async def ping(self) -> None:
         await self.fetch_one("SELECT 1 AS ok")

@@ -44,3 +44,13 @@ async def replace(conn: Connection, deck: dict[str, Any], tenant_id: int, conten
     await conn.executemany(
         "INSERT INTO code_deck_codes (code_deck_id, prefix, name, country) VALUES (?, ?, ?, ?)",
         [(deck["code_deck_id"], prefix, name, country) for prefix, name, country in codes])
+
+
+async def visible(conn: Connection, deck_id: int, scope: str) -> bool:
+    """A deck owned inside the subtree `scope`, or by one of its ancestors (whose decks
+    rate the subtree's calls)."""
+    row = await conn.fetch_one(
+        "SELECT d.id FROM code_decks d JOIN tenants t ON t.id = d.tenant_id "
+        "WHERE d.id = ? AND (t.path LIKE ? || '%' OR ? LIKE t.path || '%')",
+        (deck_id, scope, scope))
+    return row is not None

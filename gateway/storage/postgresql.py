@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Sequence
+from typing import Any, AsyncGenerator, AsyncIterator, Sequence
 
 import asyncpg
 
@@ -53,6 +53,13 @@ class _Conn:
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         return [dict(r) for r in await self.raw.fetch(numbered(sql), *params)]
+
+    async def stream(self, sql: str, params: Params = (),
+                     size: int = 1000) -> AsyncGenerator[list[Row], None]:
+        async with self.raw.transaction():  # a server-side cursor lives in a transaction
+            cursor = await self.raw.cursor(numbered(sql), *params)
+            while rows := await cursor.fetch(size):
+                yield [dict(r) for r in rows]
 
 
 class PostgreSQLBackend(Delegating):

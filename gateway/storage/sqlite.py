@@ -12,7 +12,7 @@ import sqlite3
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator, Sequence
+from typing import AsyncGenerator, AsyncIterator, Sequence
 
 import aiosqlite
 
@@ -54,6 +54,15 @@ class _Conn:
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         return [dict(r) for r in await self.raw.execute_fetchall(sql, tuple(params))]
+
+    async def stream(self, sql: str, params: Params = (),
+                     size: int = 1000) -> AsyncGenerator[list[Row], None]:
+        cursor = await self.raw.execute(sql, tuple(params))
+        try:
+            while rows := await cursor.fetchmany(size):
+                yield [dict(r) for r in rows]
+        finally:
+            await cursor.close()
 
 
 async def _connect(path: str) -> _Conn:
