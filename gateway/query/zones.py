@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from gateway.query.sql import Sql
 
 DAY = 86_400
+_INT = "CAST(? AS BIGINT)"  # typed, so that PostgreSQL infers no text for a bare CASE value
 UTC = dt.timezone.utc
 
 
@@ -52,12 +53,12 @@ def local_time(expr: Sql, zone: ZoneInfo, low: int, high: int) -> Sql:
     if len(spans) == 1:
         if spans[0][1] == 0:
             return expr
-        return Sql(f"({expr.text} + ?)", (*expr.params, spans[0][1]))
+        return Sql(f"({expr.text} + {_INT})", (*expr.params, spans[0][1]))
     cases, params = [], []
     for (_, offset), (until, _) in zip(spans, spans[1:]):
-        cases.append(f"WHEN {expr.text} < ? THEN ?")
+        cases.append(f"WHEN {expr.text} < {_INT} THEN {_INT}")
         params += [*expr.params, until, offset]
-    text = f"({expr.text} + CASE {' '.join(cases)} ELSE ? END)"
+    text = f"({expr.text} + CASE {' '.join(cases)} ELSE {_INT} END)"
     return Sql(text, (*expr.params, *params, spans[-1][1]))
 
 
