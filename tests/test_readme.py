@@ -44,3 +44,17 @@ async def test_the_readme_session_record_is_stored_as_documented(
          "amount": 19500, "reseller_amount": None, "currency": "EUR"}]
     (resource,) = await db.fetch_all("SELECT quantity, cost FROM resource_usage")
     assert resource == {"quantity": "3.25", "cost": 15000}
+
+
+async def test_the_readme_live_sessions_example_answers_as_documented(
+        rpc, make_key, make_tenant):
+    (record_call,) = [b for b in json_blocks() if b.get("method") == "ingest.sessions"]
+    (query,) = [b for b in json_blocks() if b.get("method") == "reports.active_sessions.query"]
+    (expected,) = [b for b in json_blocks() if "result" in b and b.get("id") == query["id"]]
+    await make_tenant("acme-telecom")
+    key = await make_key("ingest", rate_limit="unlimited")
+    (record,) = record_call["params"]["records"]
+    live = {k: v for k, v in record.items() if k != "end_time"}
+    assert await rpc("ingest.sessions", {"records": [live]}, key=key) == ok(
+        {"accepted": 1, "unchanged": 0, "rejected": []})
+    assert await rpc(query["method"], query["params"], id_=query["id"]) == expected

@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 
 PATH = "/reports/active_sessions"
 METHOD = "reports.active_sessions.query"
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["message"],
+    "properties": {"message": {"type": "string"}, "data": {"type": "object"}}}}}
 _STATUS_OF_CLASS: tuple[tuple[type[GatewayError], int], ...] = (
     (InvalidParams, 400), (ParseError, 400), (InvalidRequest, 400), (Forbidden, 403),
     (NotFound, 404), (Unprocessable, 422))
