@@ -293,7 +293,8 @@ async def test_a_call_is_stored_field_by_field(ingest, rows, ingest_key):
         "rule_name": "night", "custom_data": '{"campaign": 7}', "room_id": None,
         "meeting_id": None, "app_type": None, "audio_quality": "4.2",
         "finish_reason": "caller hung up", "initiator_address": "10.0.0.1",
-        "media_server_address": "10.0.0.2", "log_file_url": "https://logs.example/1"}
+        "media_server_address": "10.0.0.2", "log_file_url": "https://logs.example/1",
+        "term_leg": "t2"}
     legs = await rows("SELECT * FROM legs ORDER BY position")
     for row in legs:
         del row["id"]

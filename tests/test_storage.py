@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.storage import UnsupportedDatabase, backend_for
-from gateway.storage.migrations import migration_files
+from gateway.storage.migrations import migration_files, statements
 from gateway.storage.sqlite import SQLiteBackend
 
 SLOW_QUERY = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
@@ -28,12 +28,43 @@ async def db(tmp_path: Path):
 async def test_open_creates_the_folder_applies_migrations_once_and_uses_wal(tmp_path, db):
     versions = [v for v, _ in migration_files("sqlite")]
     applied = await db.fetch_all("SELECT version FROM schema_migrations ORDER BY version")
-    assert [r["version"] for r in applied] == versions == ["0001_core", "0002_store"]
+    assert [r["version"] for r in applied] == versions == ["0001_core", "0002_store",
+                                                           "0003_term_leg"]
     assert (await db.fetch_one("PRAGMA journal_mode"))["journal_mode"] == "wal"
     again = SQLiteBackend(f"{tmp_path}/sub/store.db")
     await again.open()
-    assert len(await again.fetch_all("SELECT version FROM schema_migrations")) == 2
+    assert len(await again.fetch_all("SELECT version FROM schema_migrations")) == 3
     await again.close()
+
+
+async def test_the_term_leg_of_calls_stored_before_0003_is_filled_in(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # a database as version 0002 left it
+        conn.execute("CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, "
+                     "applied_at TEXT NOT NULL)")
+        for version, sql in migration_files("sqlite")[:2]:
+            for statement in statements(sql):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, '')", (version,))
+        conn.execute("INSERT INTO tenants VALUES (1, 'root', NULL, '/1/', 'UTC', '')")
+        for sid in (1, 2, 3):
+            conn.execute("INSERT INTO sessions (id, tenant_id, source_id, kind, state, "
+                         "content_hash, setup_time) VALUES (?, 1, ?, 'call', 0, '', 0)",
+                         (sid, str(sid)))
+        legs = [(1, "o", "orig", 0, None), (1, "a", "term", 1, 5), (1, "b", "term", 2, None),
+                (2, "o", "orig", 0, None), (2, "a", "term", 1, None), (2, "b", "term", 2, None),
+                (3, "o", "orig", 0, 5)]
+        conn.executemany("INSERT INTO legs (session_id, leg_id, role, position, tenant_id, "
+                         "start_time) VALUES (?, ?, ?, ?, 1, ?)", legs)
+    db = SQLiteBackend(str(path))
+    await db.open()
+    try:
+        rows = await db.fetch_all("SELECT id, term_leg FROM sessions ORDER BY id")
+    finally:
+        await db.close()
+    # the answered attempt, else the latest; none for a call without attempts
+    assert rows == [{"id": 1, "term_leg": "a"}, {"id": 2, "term_leg": "b"},
+                    {"id": 3, "term_leg": None}]
 
 
 async def test_a_transaction_is_all_or_nothing(db):

@@ -1,9 +1,6 @@
 """SQL of live call sessions: one row per session with its originating leg (`o`) and its
-chosen terminating leg (`t`), and the expressions of their attributes.
-
-The terminating leg of a session is its answered attempt, else its latest one (the
-highest position among the attempts the switch listed).
-"""
+terminating leg (`t`: the attempt chosen at ingest, `sessions.term_leg`), and the
+expressions of their attributes."""
 
 from __future__ import annotations
 
@@ -11,20 +8,19 @@ from dataclasses import dataclass
 
 from gateway.query.scope import tenant_within
 from gateway.query.select import Filter, Join, Source
-from gateway.query.sql import Sql, when
+from gateway.query.sql import TRUE, Sql, when
 from gateway.storage.backend import Connection
 
 LIVE_CALLS = Filter(Sql("s.kind = 'call' AND s.end_time IS NULL"))
 
-_PICK = ("SELECT x.id FROM legs x WHERE x.session_id = s.id AND x.role = '{role}' "
-         "ORDER BY {order} LIMIT 1")
-ORIG_PICK = _PICK.format(role="orig", order="x.position")
-TERM_PICK = _PICK.format(role="term", order="x.start_time IS NULL, x.position DESC")
+# A call has exactly one orig leg (ingest refuses anything else).
+ORIG_ON = "o.session_id = s.id AND o.role = 'orig'"
+TERM_ON = "t.session_id = s.id AND t.leg_id = s.term_leg"
 
 
-def _leg_joins(leg: str, pick: str, deck: int | None) -> tuple[Join, ...]:
+def _leg_joins(leg: str, on: str, deck: int | None) -> tuple[Join, ...]:
     return (
-        Join(leg, Sql(f"LEFT JOIN legs {leg} ON {leg}.id = ({pick})")),
+        Join(leg, Sql(f"LEFT JOIN legs {leg} ON {on}")),
         Join(f"{leg}c", Sql(f"LEFT JOIN clients {leg}c ON {leg}c.id = {leg}.client_id"), (leg,)),
         Join(f"{leg}a", Sql(f"LEFT JOIN accounts {leg}a ON {leg}a.id = {leg}.account_id"),
              (leg,)),
@@ -40,12 +36,15 @@ def source(deck: int | None) -> Source:
     (None: each leg's own deck)."""
     return Source("sessions s", (
         Join("e", Sql("LEFT JOIN equipment e ON e.id = s.equipment_id")),
-        *_leg_joins("o", ORIG_PICK, deck), *_leg_joins("t", TERM_PICK, deck)))
+        *_leg_joins("o", ORIG_ON, deck), *_leg_joins("t", TERM_ON, deck)))
 
 
 def visible(scope: str) -> Filter:
-    """A session with any leg in the subtree."""
+    """A session with any leg in the subtree (every session has a leg: for the root, no
+    condition)."""
     within = tenant_within("x.tenant_id", scope)
+    if within is TRUE:
+        return Filter(TRUE)
     return Filter(Sql(f"EXISTS (SELECT 1 FROM legs x WHERE x.session_id = s.id "
                       f"AND {within.text})", within.params))
 

@@ -10,7 +10,7 @@ SESSION_COLUMNS = (
     "kind", "state", "seq", "content_hash", "setup_time", "start_time", "end_time",
     "equipment_id", "application_id", "rule_name", "custom_data", "room_id", "meeting_id",
     "app_type", "audio_quality", "finish_reason", "initiator_address", "media_server_address",
-    "log_file_url")
+    "log_file_url", "term_leg")
 LEG_COLUMNS = (
     "role", "position", "tenant_id", "src", "dst", "incoming", "client_id", "account_id",
     "owner_user_id", "user_id", "rates_code", "code_deck_id", "dst_code", "dst_name",

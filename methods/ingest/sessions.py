@@ -13,7 +13,7 @@ from gateway.storage import code_decks
 from gateway.storage import tenants as tenant_store
 from gateway.storage import sessions as store
 from methods.ingest.batch import Batch, RecordRejected, Writer, content_hash, not_found, run
-from methods.ingest.session_schema import PARTICIPANT, SESSION
+from methods.ingest.session_schema import PARTICIPANT, SESSION, TERM
 
 SET_UP, ANSWERED, ENDED = 0, 1, 2
 INSERT, REPLACE, AMOUNTS, UNCHANGED = "insert", "replace", "amounts", "unchanged"
@@ -154,6 +154,7 @@ class SessionWriter(Writer):
         return {
             **{c: record.get(c) for c in store.SESSION_COLUMNS},
             "state": state_of(record), "content_hash": digest,
+            "term_leg": reported_term_leg(record["legs"]),
             "equipment_id": await batch.reference("equipment", record["equipment"], tenant_id,
                                                   "equipment"),
             "application_id": await batch.reference("applications", record["application"],
@@ -250,6 +251,14 @@ class SessionWriter(Writer):
             if items:
                 await store.correct_costs(self.batch.conn, table, items)
         return bool(changes) or any(corrected.values())
+
+
+def reported_term_leg(legs: list[dict[str, Any]]) -> str | None:
+    """The leg id of the attempt a call is reported by: the answered one, else the
+    latest (the last listed)."""
+    attempts = [(leg["start_time"] is not None, i, leg["leg_id"])
+                for i, leg in enumerate(legs) if leg["role"] == TERM]
+    return max(attempts)[2] if attempts else None
 
 
 async def stored_as_sent(context: Context, records: list[Any]) -> set[int]:

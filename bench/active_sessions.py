@@ -1,0 +1,555 @@
+"""Time of `reports.active_sessions.query` with `group: "rollup"` over HTTP, against the
+hand-written SQL of the same answer run with sqlite3 in this process, in the same run.
+
+    python bench/active_sessions.py [--quick] [--sessions 100000] [--runs 10] [--diagnose]
+
+The database of N live call sessions (default 100,000; --quick 10,000) is built once
+through the gateway's own `ingest.sessions` path (in-process, as `gateway demo` does) and
+cached in bench/.data/. Each run then serves it with `gateway serve` pinned to core 0,
+creates an admin key, and times each request (2 warm-ups, then --runs timed runs, the
+method and the hand SQL alternating) from this process pinned to core 1. The HTTP figure
+is the client's: request sent to the last byte of the answer read (not decoded); the SQL
+figure is execute plus fetching every row. Before timing, the method's answer is checked
+row by row against the hand SQL's, laid out the same way (rollup order, row_type), at the
+method's own `now`; a difference stops the run. --diagnose also times the SQL the method
+generates (for the detail rows; it sums the rollup in Python), run alone through sqlite3 in
+this process in the same alternation, and prints EXPLAIN QUERY PLAN of both statements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import http.client
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / ".data"
+sys.path[:0] = [str(ROOT)]
+
+DATA_VERSION = 2  # bump when the generated data set changes: a new cache file
+DECK_ID = 7
+BATCH = 1000
+TARGET = 1.2  # the method within 1.2x of the hand SQL
+TENANTS = (("acme-telecom", "root"), ("northwind-voip", "root"),
+           ("baltic-dispatch", "acme-telecom"), ("helios-contact", "northwind-voip"))
+COUNTRIES = (  # (country code, name, the digit after it that makes a mobile number)
+    ("20", "Egypt", "1"), ("27", "South Africa", "8"), ("30", "Greece", "6"),
+    ("31", "Netherlands", "6"), ("32", "Belgium", "4"), ("33", "France", "6"),
+    ("34", "Spain", "6"), ("36", "Hungary", "3"), ("39", "Italy", "3"),
+    ("40", "Romania", "7"), ("41", "Switzerland", "7"), ("43", "Austria", "6"),
+    ("44", "United Kingdom", "7"), ("45", "Denmark", "2"), ("46", "Sweden", "7"),
+    ("47", "Norway", "9"), ("48", "Poland", "5"), ("49", "Germany", "1"),
+    ("51", "Peru", "9"), ("52", "Mexico", "1"), ("54", "Argentina", "9"),
+    ("55", "Brazil", "9"), ("56", "Chile", "9"), ("57", "Colombia", "3"),
+    ("60", "Malaysia", "1"), ("61", "Australia", "4"), ("62", "Indonesia", "8"),
+    ("63", "Philippines", "9"), ("64", "New Zealand", "2"), ("65", "Singapore", "8"),
+    ("66", "Thailand", "8"), ("81", "Japan", "9"), ("82", "South Korea", "1"),
+    ("84", "Vietnam", "9"), ("86", "China", "1"), ("90", "Turkey", "5"),
+    ("91", "India", "9"), ("92", "Pakistan", "3"), ("351", "Portugal", "9"),
+    ("353", "Ireland", "8"), ("358", "Finland", "4"), ("370", "Lithuania", "6"),
+    ("371", "Latvia", "2"), ("372", "Estonia", "5"), ("380", "Ukraine", "6"),
+    ("420", "Czechia", "6"), ("421", "Slovakia", "9"), ("966", "Saudi Arabia", "5"),
+    ("971", "United Arab Emirates", "5"), ("972", "Israel", "5"))
+ADJECTIVES = ("Amber", "Baltic", "Blue", "Bright", "Central", "Coastal", "Delta", "Eastern",
+              "First", "Golden", "Green", "Harbor", "Iron", "Lake", "Metro", "North",
+              "Old Town", "Pine", "River", "Silver")
+NOUNS = ("Bank", "Clinic", "Couriers", "Dental", "Energy", "Hotels", "Insurance", "Legal",
+         "Logistics", "Motors", "Pharmacy", "Taxi")
+FAILURES = (("BUSY", 17), ("CONGESTION", 34), ("FAILED", 38), ("NO ANSWER", 19))
+
+# Requests: (label, params); HAND_SQL[i] answers REQUESTS[i]. The first two are the
+# targets; the third adds the code deck join (term_rates_code_name).
+REQUESTS: list[tuple[str, dict[str, Any]]] = [
+    ("rollup orig_clients_name, term_clients_name",
+     {"return_fields": ["orig_clients_name", "term_clients_name", "quantity", "duration"],
+      "group": "rollup"}),
+    ("rollup orig_clients/accounts, term_clients; -duration, limit 50",
+     {"return_fields": ["orig_clients_name", "orig_accounts_name", "term_clients_name",
+                        "quantity", "duration"],
+      "order": ["-duration"], "limit": 50, "group": "rollup"}),
+    ("rollup term_rates_code_name, term_clients_name",
+     {"return_fields": ["term_rates_code_name", "term_clients_name", "quantity", "duration"],
+      "group": "rollup"}),
+]
+
+
+# ---------------------------------------------------------------- the data set
+
+def deck() -> dict[str, Any]:
+    codes = []
+    for cc, name, mobile in COUNTRIES:
+        codes.append({"prefix": cc, "name": name})
+        codes.append({"prefix": cc + mobile, "name": f"{name} Mobile"})
+    return {"code_deck_id": DECK_ID, "name": "Bench deck", "codes": codes}
+
+
+def number(rng: random.Random, cc: str, mobile_digit: str, mobile: bool) -> str:
+    digit = mobile_digit if mobile else rng.choice([d for d in "23456789" if d != mobile_digit])
+    return cc + digit + str(rng.randrange(10 ** (10 - len(cc)))).zfill(10 - len(cc))
+
+
+class World:
+    """Customers (clients, devices, account managers) and carriers (trunks)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        names = [f"{a} {n}" for a in ADJECTIVES for n in NOUNS]
+        rng.shuffle(names)
+        self.customers: list[dict[str, Any]] = []
+        for i in range(200):
+            cid = 1000 + i
+            accounts = [{"id": cid * 10 + k, "name": f"{names[i].lower().replace(' ', '-')}"
+                         f"-dev{k + 1}", "ident": f"sip:dev{k + 1}@{cid}.pbx.example.net"}
+                        for k in range(rng.randint(1, 4))]
+            self.customers.append({
+                "tenant": TENANTS[i % len(TENANTS)][0],
+                "client": {"id": cid, "name": names[i]}, "accounts": accounts,
+                "owner": {"id": 50 + i % 8, "name": f"Account manager {i % 8 + 1}"}})
+        self.customer_weights = [1 / (rank + 1) ** 0.8 for rank in range(200)]
+        self.carriers: list[dict[str, Any]] = []
+        for c in range(10):
+            self.carriers.append({
+                "client": {"id": 900 + c, "name": f"Carrier {chr(65 + c)}", "tenant": "root"},
+                "trunks": [{"id": 9000 + c * 10 + k, "name": f"carrier-{chr(97 + c)}-trunk{k + 1}"}
+                           for k in range(rng.randint(2, 3))]})
+        self.carrier_weights = [10, 8, 7, 6, 5, 4, 3, 2, 2, 1]
+
+
+def session(rng: random.Random, world: World, i: int, anchor: int) -> dict[str, Any]:
+    """A live call: set up in the hour before `anchor`, answered 70% of the time, with 1-3
+    carrier attempts (the answered one last, or earlier in 5% of forked calls)."""
+    customer = rng.choices(world.customers, world.customer_weights)[0]
+    cc, _, mobile_digit = rng.choice(COUNTRIES)
+    mobile = rng.random() < 0.5
+    dst = number(rng, cc, mobile_digit, mobile)
+    code = cc + mobile_digit if mobile else cc
+    setup = anchor - rng.randint(30, 3600)
+    answered = rng.random() < 0.7
+    attempts = rng.choices((1, 2, 3), (70, 22, 8))[0]
+    first = rng.choices(world.carriers, world.carrier_weights)[0]
+    carriers = [first] + rng.sample([c for c in world.carriers if c is not first], attempts - 1)
+    start = None
+    legs: list[dict[str, Any]] = []
+    winner = attempts - 1
+    if answered and attempts > 1 and rng.random() < 0.05:
+        winner = rng.randrange(attempts - 1)  # parallel forking: a later leg was cancelled
+    t = setup
+    for k, carrier in enumerate(carriers):
+        leg: dict[str, Any] = {
+            "leg_id": f"t{k + 1}", "role": "term", "dst": dst, "client": carrier["client"],
+            "account": rng.choice(carrier["trunks"]), "code_deck_id": DECK_ID,
+            "setup_time": t}
+        if answered and k == winner:
+            start = t + rng.randint(2, 15)
+            leg.update(start_time=start, rates_code=code)
+        elif answered and k > winner:
+            leg.update(end_time=start, disposition="NO ANSWER", hangup_cause=26)
+        elif k < attempts - 1 or answered:
+            disposition, cause = rng.choice(FAILURES)
+            t += rng.randint(1, 8)
+            leg.update(end_time=t, disposition=disposition, hangup_cause=cause)
+        legs.append(leg)
+    orig = {"leg_id": "o", "role": "orig", "src": f"3705{rng.randrange(10 ** 7):07d}",
+            "dst": dst, "client": customer["client"],
+            "account": rng.choice(customer["accounts"]), "owner_user": customer["owner"],
+            "code_deck_id": DECK_ID, "setup_time": setup, "pdd_ms": rng.randint(800, 6000)}
+    if start is not None:
+        orig.update(start_time=start, rates_code=code)
+    record = {"session_id": f"live-{i:07d}", "tenant": customer["tenant"],
+              "setup_time": setup, "equipment": {"id": 1 + i % 4, "name": f"sbc-{1 + i % 4}"},
+              "legs": [orig, *legs]}
+    if start is not None:
+        record["start_time"] = start
+    return _rfc3339(record)
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(v))
+                    if k.endswith("_time") else _rfc3339(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rfc3339(v) for v in value]
+    return value
+
+
+def sessions(total: int, anchor: int) -> Iterator[dict[str, Any]]:
+    rng = random.Random(20261123)
+    world = World(rng)
+    for i in range(total):
+        yield session(rng, world, i, anchor)
+
+
+async def fill(path: Path, total: int) -> None:
+    from gateway.commands import as_root, call
+    from gateway.config import load_config
+    from gateway.context import Context
+    from methods.ingest import ledgers
+    from methods.ingest import sessions as ingest_sessions
+
+    config = load_config(environ={}, overrides={"database": f"sqlite:///{path}"},
+                         search_default=False)
+    anchor = int(time.time())
+
+    async def work(context: Context) -> None:
+        for name, parent in TENANTS:
+            await call(context, "tenants.create", {"name": name, "parent": parent})
+        answer = await ledgers.ingest_code_decks(context, [deck()])
+        assert answer["accepted"] == 1, answer
+        pending = sessions(total, anchor)
+        done, started = 0, time.perf_counter()
+        while done < total:
+            batch = [next(pending) for _ in range(min(BATCH, total - done))]
+            answer = await ingest_sessions.ingest(context, batch)
+            if answer["accepted"] != len(batch):
+                raise SystemExit(f"ingest refused records: {answer['rejected'][:3]}")
+            done += len(batch)
+            rate = done / (time.perf_counter() - started)
+            print(f"\r  ingested {done}/{total} ({rate:.0f}/s)", end="", file=sys.stderr)
+        print(file=sys.stderr)
+    await as_root(config, work)
+
+
+def database(total: int) -> Path:
+    """The cached database of `total` live sessions, built when missing."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"active-sessions-v{DATA_VERSION}-{total}.db"
+    if path.exists():
+        return path
+    print(f"building {path.name} through ingest.sessions (once)", file=sys.stderr)
+    partial = path.with_name(path.name + ".partial")
+    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)
+    asyncio.run(fill(partial, total))
+    with sqlite3.connect(partial) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    partial.rename(path)
+    Path(f"{partial}-wal").unlink(missing_ok=True)
+    Path(f"{partial}-shm").unlink(missing_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------- the hand SQL
+
+SECONDS = ("CASE WHEN s.start_time IS NULL OR s.start_time > :now THEN 0 "
+           "ELSE :now - s.start_time END")
+# One row per live call with its term leg (the attempt ingest chose: the answered one,
+# else the latest); `{joins}` adds the orig leg and the names a request shows. A call has exactly
+# one orig leg (ingest refuses any other shape) and every session has a leg, so the root
+# admin's scope needs no condition.
+ORIG = "JOIN legs o ON o.session_id = s.id AND o.role = 'orig'"
+LIVE = """
+    FROM sessions s
+    LEFT JOIN legs t ON t.session_id = s.id AND t.leg_id = s.term_leg
+    {joins}
+    WHERE s.kind = 'call' AND s.end_time IS NULL"""
+
+HAND_SQL = [
+    # 1: ROLLUP(orig client, term client), ordered by both ascending (NULLs last)
+    f"""
+    WITH g AS (
+        SELECT oc.name AS a, tc.name AS b, COUNT(*) AS quantity, SUM({SECONDS}) AS duration
+        {LIVE.format(joins=f'''{ORIG}
+    LEFT JOIN clients oc ON oc.id = o.client_id
+    LEFT JOIN clients tc ON tc.id = t.client_id''')}
+        GROUP BY a, b)
+    SELECT row_type, a, b, quantity, duration FROM (
+        SELECT 'row' AS row_type, a, b, quantity, duration, 2 AS level FROM g
+        UNION ALL
+        SELECT 'subtotal', a, NULL, SUM(quantity), SUM(duration), 1 FROM g GROUP BY a
+        UNION ALL
+        SELECT 'total', NULL, NULL, COALESCE(SUM(quantity), 0), COALESCE(SUM(duration), 0), 0
+        FROM g)
+    ORDER BY level = 0, a ASC NULLS LAST, level = 1, b ASC NULLS LAST
+    """,
+    # 2: ROLLUP(orig client, orig account, term client); top 50 rows by duration, each
+    # group placed at its first kept row, its subtotals over all its sessions
+    f"""
+    WITH g AS (
+        SELECT oc.name AS a, oa.name AS b, tc.name AS c, COUNT(*) AS quantity,
+               SUM({SECONDS}) AS duration
+        {LIVE.format(joins=f'''{ORIG}
+    LEFT JOIN clients oc ON oc.id = o.client_id
+    LEFT JOIN accounts oa ON oa.id = o.account_id
+    LEFT JOIN clients tc ON tc.id = t.client_id''')}
+        GROUP BY a, b, c),
+    kept AS (
+        SELECT *, MIN(r) OVER (PARTITION BY a) AS ra, MIN(r) OVER (PARTITION BY a, b) AS rab
+        FROM (SELECT *, ROW_NUMBER() OVER (ORDER BY duration DESC, a ASC NULLS LAST,
+                                            b ASC NULLS LAST, c ASC NULLS LAST) AS r
+              FROM g)
+        WHERE r <= :limit)
+    SELECT row_type, a, b, c, quantity, duration FROM (
+        SELECT 'row' AS row_type, a, b, c, quantity, duration, ra, 0 AS sa, rab, 0 AS sab, r
+        FROM kept
+        UNION ALL
+        SELECT 'subtotal', g.a, g.b, NULL, SUM(g.quantity), SUM(g.duration), k.ra, 0, k.rab,
+               1, 0
+        FROM g JOIN (SELECT DISTINCT a, b, ra, rab FROM kept) k ON g.a IS k.a AND g.b IS k.b
+        GROUP BY g.a, g.b, k.ra, k.rab
+        UNION ALL
+        SELECT 'subtotal', g.a, NULL, NULL, SUM(g.quantity), SUM(g.duration), k.ra, 1, 0, 0, 0
+        FROM g JOIN (SELECT DISTINCT a, ra FROM kept) k ON g.a IS k.a
+        GROUP BY g.a, k.ra
+        UNION ALL
+        SELECT 'total', NULL, NULL, NULL, COALESCE(SUM(quantity), 0),
+               COALESCE(SUM(duration), 0), 0, 0, 0, 0, 0
+        FROM g)
+    ORDER BY row_type = 'total', ra, sa, rab, sab, r
+    """,
+    # 3: ROLLUP(term rate code name, term client); the name from the leg's own code deck
+    f"""
+    WITH g AS (
+        SELECT tr.name AS a, tc.name AS b, COUNT(*) AS quantity, SUM({SECONDS}) AS duration
+        {LIVE.format(joins='''LEFT JOIN code_deck_codes tr ON tr.code_deck_id = t.code_deck_id
+                               AND tr.prefix = COALESCE(t.rates_code, t.dst_code)
+    LEFT JOIN clients tc ON tc.id = t.client_id''')}
+        GROUP BY a, b)
+    SELECT row_type, a, b, quantity, duration FROM (
+        SELECT 'row' AS row_type, a, b, quantity, duration, 2 AS level FROM g
+        UNION ALL
+        SELECT 'subtotal', a, NULL, SUM(quantity), SUM(duration), 1 FROM g GROUP BY a
+        UNION ALL
+        SELECT 'total', NULL, NULL, COALESCE(SUM(quantity), 0), COALESCE(SUM(duration), 0), 0
+        FROM g)
+    ORDER BY level = 0, a ASC NULLS LAST, level = 1, b ASC NULLS LAST
+    """,
+]
+
+
+def hand_rows(conn: sqlite3.Connection, n: int, params: dict[str, Any],
+              now: int) -> list[tuple[Any, ...]]:
+    return conn.execute(HAND_SQL[n], {"now": now, "limit": params.get("limit")}).fetchall()
+
+
+def as_answer(rows: list[tuple[Any, ...]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The hand SQL's rows in the method's shape: the requested fields and row_type."""
+    names = params["return_fields"]
+    return [{**dict(zip(names, row[1:])), "row_type": row[0]} for row in rows]
+
+
+# ---------------------------------------------------------------- the server
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(core: int, argv: list[str]) -> list[str]:
+    return ["taskset", "-c", str(core), *argv] if shutil.which("taskset") else argv
+
+
+def wait_up(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server did not come up: {url}")
+
+
+def memory(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak RSS) of a process, in kB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            out[name] = int(value.split()[0])
+    return out
+
+
+class Client:
+    """A keep-alive HTTP connection to /rpc."""
+
+    def __init__(self, port: int, key: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.headers = {"Content-Type": "application/json", "X-Api-Key": key}
+        self.ids = 0
+
+    def post(self, method: str, params: dict[str, Any]) -> bytes:
+        self.ids += 1
+        body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params,
+                           "id": self.ids})
+        self.conn.request("POST", "/rpc", body, self.headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise SystemExit(f"HTTP {response.status}: {data[:500]!r}")
+        return data
+
+
+def result_of(data: bytes) -> Any:
+    answer = json.loads(data)
+    if "error" in answer:
+        raise SystemExit(f"the method failed: {answer['error']}")
+    return answer["result"]
+
+
+# ---------------------------------------------------------------- timing and checks
+
+def timed(fn: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def check(client: Client, conn: sqlite3.Connection, n: int, params: dict[str, Any]) -> int:
+    """Compare the method's answer with the hand SQL's at the method's `now` (one of the
+    whole seconds the request spanned); the number of rows."""
+    before = int(time.time())
+    got = result_of(client.post("reports.active_sessions.query", params))
+    after = int(time.time())
+    for now in range(before, after + 1):
+        expected = as_answer(hand_rows(conn, n, params, now), params)
+        if got == expected:
+            return len(got)
+    print(f"MISMATCH on request {n + 1} ({REQUESTS[n][0]}):", file=sys.stderr)
+    print(f"  method {len(got)} rows, hand SQL {len(expected)} rows (now={after})",
+          file=sys.stderr)
+    for i, (a, b) in enumerate(zip(got, expected)):
+        if a != b:
+            print(f"  first difference at row {i}:\n    method   {a}\n    hand SQL {b}",
+                  file=sys.stderr)
+            break
+    key = [k for k in params["return_fields"] if k not in ("quantity", "duration")]
+    totals = [r for r in got if r["row_type"] == "total"], \
+        [r for r in expected if r["row_type"] == "total"]
+    print(f"  totals: method {totals[0]}, hand SQL {totals[1]}", file=sys.stderr)
+    only = {tuple(r[k] for k in key) for r in got if r["row_type"] == "row"} ^ \
+        {tuple(r[k] for k in key) for r in expected if r["row_type"] == "row"}
+    print(f"  detail rows in one answer only: {sorted(only, key=repr)[:5]}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def generated_sql(params: dict[str, Any], now: int) -> tuple[str, tuple[Any, ...]]:
+    """The SQL the method runs on SQLite for `params` as the root admin (the detail rows
+    it streams; the rollup is summed in Python), at `now`."""
+    from zoneinfo import ZoneInfo
+
+    from gateway.query.select import compile_select
+    from gateway.storage.tenants import ROOT_PATH
+    from methods.active_sessions import select
+    from methods.active_sessions.columns import columns
+    from methods.active_sessions.params import QueryParams
+
+    loaded = QueryParams().load(params)
+    report = select(loaded, columns(ROOT_PATH, now, ZoneInfo("UTC"), None), None, ROOT_PATH)
+    report = dataclasses.replace(report, limit=None)  # the rollup streams every group
+    compiled = compile_select(report, "sqlite")
+    return compiled.sql, compiled.params
+
+
+def plans(conn: sqlite3.Connection, n: int, params: dict[str, Any]) -> None:
+    now = int(time.time())
+    sql, values = generated_sql(params, now)
+    print(f"    generated SQL: {sql}")
+    for name, text, args in (("generated", sql, values),
+                             ("hand", HAND_SQL[n], {"now": now, "limit": params.get("limit")})):
+        print(f"    EXPLAIN QUERY PLAN, {name}:")
+        for row in conn.execute(f"EXPLAIN QUERY PLAN {text}", args):
+            print(f"      {row[0]:3d} {row[1]:3d} {row[3]}")
+
+
+def summary(figures: list[float]) -> str:
+    return (f"{statistics.median(figures) * 1e3:8.1f} ms "
+            f"({min(figures) * 1e3:.1f}-{max(figures) * 1e3:.1f})")
+
+
+def ratio(a: list[float], b: list[float]) -> str:
+    return f"{statistics.median(a) / statistics.median(b):.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="10,000 sessions")
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--warmups", type=int, default=2)
+    parser.add_argument("--diagnose", action="store_true",
+                        help="also time the method's generated SQL alone; query plans")
+    args = parser.parse_args()
+    total = 10_000 if args.quick else args.sessions
+    path = database(total)
+    load = os.getloadavg()[0]  # other work on the machine skews every figure
+    if hasattr(os, "sched_setaffinity") and shutil.which("taskset"):
+        os.sched_setaffinity(0, {1 % (os.cpu_count() or 1)})  # the client and hand SQL
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "GATEWAY_DATABASE": f"sqlite:///{path}",
+               "GATEWAY_LOG__LEVEL": "WARNING"}
+        made = subprocess.run([sys.executable, "-m", "gateway", "keys", "create", "--tenant",
+                               "root", "--role", "admin", "--rate-limit", "unlimited"],
+                              env=env, cwd=tmp, capture_output=True, text=True, check=True)
+        key = made.stdout.strip().splitlines()[-1]
+        port = free_port()
+        server = subprocess.Popen(
+            pinned(0, [sys.executable, "-m", "gateway", "serve"]), cwd=tmp,
+            env={**env, "GATEWAY_PORT": str(port), "GATEWAY_HOST": "127.0.0.1"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_up(f"http://127.0.0.1:{port}/healthz")
+            started_rss = memory(server.pid)["VmRSS"]
+            client = Client(port, key)
+            conn = sqlite3.connect(path)
+            results: list[tuple[str, int, list[float], list[float], list[float]]] = []
+            for n, (label, params) in enumerate(REQUESTS):
+                rows = check(client, conn, n, params)
+                now = int(time.time())
+                sql, values = generated_sql(params, now) if args.diagnose else ("", ())
+                for _ in range(args.warmups):
+                    client.post("reports.active_sessions.query", params)
+                    hand_rows(conn, n, params, now)
+                    if sql:
+                        conn.execute(sql, values).fetchall()
+                method, hand, generated = [], [], []
+                for _ in range(args.runs):
+                    method.append(timed(
+                        lambda: client.post("reports.active_sessions.query", params)))
+                    now = int(time.time())
+                    hand.append(timed(lambda: hand_rows(conn, n, params, now)))
+                    if sql:
+                        sql, values = generated_sql(params, now)
+                        generated.append(timed(lambda: conn.execute(sql, values).fetchall()))
+                results.append((label, rows, method, hand, generated))
+            peak = memory(server.pid)
+        finally:
+            server.terminate()
+            server.wait(10)
+    live = conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = 'call' "
+                        "AND end_time IS NULL").fetchone()[0]
+    print(f"{live} live call sessions ({path.name}, {path.stat().st_size / 1e6:.0f} MB), "
+          f"server on core 0, client and hand SQL on core 1; {args.runs} runs after "
+          f"{args.warmups} warm-ups, median (min-max); answers checked equal; load average "
+          f"at the start {load:.2f}")
+    for n, (label, rows, method, hand, generated) in enumerate(results):
+        r = statistics.median(method) / statistics.median(hand)
+        print(f"{n + 1}. {label} ({rows} rows)")
+        print(f"    method over HTTP {summary(method)}   hand SQL (sqlite3) {summary(hand)}   "
+              f"ratio {r:.2f}  (target {TARGET:.1f}: {'met' if r <= TARGET else 'MISSED'}; "
+              f"ratio of the minimums {min(method) / min(hand):.2f})")
+        if args.diagnose:
+            print(f"    generated SQL alone (sqlite3) {summary(generated)}   "
+                  f"ratio to the hand SQL {ratio(generated, hand)}")
+            plans(conn, n, REQUESTS[n][1])
+    print(f"server RSS: {started_rss / 1024:.0f} MB after start, peak (VmHWM) "
+          f"{peak['VmHWM'] / 1024:.0f} MB")
+    conn.close()
+
+
+if __name__ == "__main__":
+    main()
