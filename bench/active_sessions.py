@@ -26,16 +26,16 @@ import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from serving import free_port, pinned, wait_up
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
@@ -257,14 +257,13 @@ LIVE = """
     {joins}
     WHERE s.kind = 'call' AND s.end_time IS NULL"""
 
-HAND_SQL = [
-    # 1: ROLLUP(orig client, term client), ordered by both ascending (NULLs last)
-    f"""
+
+def two_levels(a: str, b: str, joins: str) -> str:
+    """ROLLUP(a, b) as a DBA writes it on SQLite: group once, then UNION ALL the levels."""
+    return f"""
     WITH g AS (
-        SELECT oc.name AS a, tc.name AS b, COUNT(*) AS quantity, SUM({SECONDS}) AS duration
-        {LIVE.format(joins=f'''{ORIG}
-    LEFT JOIN clients oc ON oc.id = o.client_id
-    LEFT JOIN clients tc ON tc.id = t.client_id''')}
+        SELECT {a} AS a, {b} AS b, COUNT(*) AS quantity, SUM({SECONDS}) AS duration
+        {LIVE.format(joins=joins)}
         GROUP BY a, b)
     SELECT row_type, a, b, quantity, duration FROM (
         SELECT 'row' AS row_type, a, b, quantity, duration, 2 AS level FROM g
@@ -274,7 +273,14 @@ HAND_SQL = [
         SELECT 'total', NULL, NULL, COALESCE(SUM(quantity), 0), COALESCE(SUM(duration), 0), 0
         FROM g)
     ORDER BY level = 0, a ASC NULLS LAST, level = 1, b ASC NULLS LAST
-    """,
+    """
+
+
+HAND_SQL = [
+    # 1: ROLLUP(orig client, term client), ordered by both ascending (NULLs last)
+    two_levels("oc.name", "tc.name", f"""{ORIG}
+    LEFT JOIN clients oc ON oc.id = o.client_id
+    LEFT JOIN clients tc ON tc.id = t.client_id"""),
     # 2: ROLLUP(orig client, orig account, term client); top 50 rows by duration, each
     # group placed at its first kept row, its subtotals over all its sessions
     f"""
@@ -311,22 +317,9 @@ HAND_SQL = [
     ORDER BY row_type = 'total', ra, sa, rab, sab, r
     """,
     # 3: ROLLUP(term rate code name, term client); the name from the leg's own code deck
-    f"""
-    WITH g AS (
-        SELECT tr.name AS a, tc.name AS b, COUNT(*) AS quantity, SUM({SECONDS}) AS duration
-        {LIVE.format(joins='''LEFT JOIN code_deck_codes tr ON tr.code_deck_id = t.code_deck_id
-                               AND tr.prefix = COALESCE(t.rates_code, t.dst_code)
-    LEFT JOIN clients tc ON tc.id = t.client_id''')}
-        GROUP BY a, b)
-    SELECT row_type, a, b, quantity, duration FROM (
-        SELECT 'row' AS row_type, a, b, quantity, duration, 2 AS level FROM g
-        UNION ALL
-        SELECT 'subtotal', a, NULL, SUM(quantity), SUM(duration), 1 FROM g GROUP BY a
-        UNION ALL
-        SELECT 'total', NULL, NULL, COALESCE(SUM(quantity), 0), COALESCE(SUM(duration), 0), 0
-        FROM g)
-    ORDER BY level = 0, a ASC NULLS LAST, level = 1, b ASC NULLS LAST
-    """,
+    two_levels("tr.name", "tc.name", """LEFT JOIN code_deck_codes tr
+        ON tr.code_deck_id = t.code_deck_id AND tr.prefix = COALESCE(t.rates_code, t.dst_code)
+    LEFT JOIN clients tc ON tc.id = t.client_id"""),
 ]
 
 
@@ -342,26 +335,6 @@ def as_answer(rows: list[tuple[Any, ...]], params: dict[str, Any]) -> list[dict[
 
 
 # ---------------------------------------------------------------- the server
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def pinned(core: int, argv: list[str]) -> list[str]:
-    return ["taskset", "-c", str(core), *argv] if shutil.which("taskset") else argv
-
-
-def wait_up(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"server did not come up: {url}")
 
 
 def memory(pid: int) -> dict[str, int]:
