@@ -67,6 +67,21 @@ class _Rollup:
         self.kept.append(row)
         return True
 
+    def detail(self, row: Row, sum_here: bool) -> None:
+        """A detail row, in final order: kept while the limit allows, and its measures
+        added to the sums of its groups (unless the database sums them)."""
+        kept = self.keep(row)
+        for prefix in self.prefixes(row):
+            if sum_here:
+                self.add(prefix, row, new=kept)
+            elif kept:
+                self.sums.setdefault(prefix, [0] * len(self.measures))
+
+    def database_subtotal(self, row: Row, rolled_up: int) -> None:
+        """A subtotal (or the total) summed by the database, `rolled_up` dimensions null."""
+        level = len(self.dims) - rolled_up
+        self.add(tuple(row[d] for d in self.dims[:level]), row, new=False)
+
     def add(self, prefix: Key, row: Row, new: bool) -> None:
         """Add `row`'s measures to `prefix`'s sums; `new` allows a prefix not seen yet."""
         sums = self.sums.get(prefix)
@@ -119,17 +134,9 @@ async def rollup(db: Backend, select: Select, max_rows: int) -> list[tuple[str, 
         async for chunk in chunks:
             for raw in chunk:
                 row = _named(raw, compiled.names)
-                if native and raw[compiled.grouping or ""] != 0:
-                    # a subtotal or the total: its prefix is the dimensions it kept
-                    level = len(state.dims) - bin(raw["g"]).count("1")
-                    prefix = tuple(row[d] for d in state.dims[:level])
-                    state.add(prefix, row, new=False)
-                    continue
-                kept = state.keep(row)
-                for prefix in state.prefixes(row):
-                    if native:
-                        if kept:
-                            state.sums.setdefault(prefix, [0] * len(state.measures))
-                    else:
-                        state.add(prefix, row, new=kept)
+                rolled_up = bin(raw[compiled.grouping]).count("1") if compiled.grouping else 0
+                if rolled_up:
+                    state.database_subtotal(row, rolled_up)
+                else:
+                    state.detail(row, sum_here=not native)
     return state.layout()
