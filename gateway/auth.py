@@ -14,7 +14,7 @@ import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from gateway import clock, roles
 from gateway.errors import AuthenticationFailed
@@ -30,6 +30,10 @@ TOUCH_EVERY_S = 60  # write `last_used_at` at most once a minute per key and pro
 KEY_CACHE_S = 2.0
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class WrongProof(AuthenticationFailed):
+    """The key exists, but the request's proof of its secret (MOR's `hash`) is wrong."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,10 @@ class Authenticator:
         if row is None or not hmac.compare_digest(
                 row["secret_hash"], hash_secret(row["salt"], secret)):
             raise AuthenticationFailed("unknown API key")
+        return await self._admit(key_id, row, ip)
+
+    async def _admit(self, key_id: str, row: Row, ip: str) -> Caller:
+        """The caller of a key whose secret is proven, unless the key may not be used."""
         if row["revoked_at"] is not None:
             raise AuthenticationFailed("the API key was revoked")
         if row["expires_at"] is not None and clock.from_text(row["expires_at"]) <= clock.now():
@@ -165,6 +173,22 @@ class Authenticator:
         return Caller(key_id=key_id, role=row["role"], tenant_id=row["tenant_id"],
                       tenant=row["tenant"], scope=row["tenant_path"],
                       rate_limit=row["rate_limit"], ip=ip)
+
+    async def authenticate_proven(self, key_id: str, proves: Callable[[str], bool],
+                                  ip: str) -> Caller:
+        """The caller of a key named by its id alone, for a scheme whose request proves the
+        key without carrying its secret (MOR's `hash`, signed with the key's MOR secret):
+        `proves(key_id)` says whether it does, and should compare in constant time.
+
+        Raises `WrongProof` when the key exists but the proof is wrong, else the same
+        refusals as `authenticate`, in the same order (the proof takes the secret's place).
+        """
+        row = await self._row(key_id) if key_id else None
+        if row is None:
+            raise AuthenticationFailed("unknown API key")
+        if not proves(key_id):
+            raise WrongProof("the request's hash is wrong")
+        return await self._admit(key_id, row, ip)
 
     async def _touch(self, key_id: str) -> None:
         moment = time.monotonic()

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from jsonrpcserver import Error, Result, Success
 from jsonrpcserver.async_main import dispatch_to_response
 from jsonrpcserver.response import to_serializable
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from gateway.context import Context, Methods, RpcMethod
 from gateway.errors import (Forbidden, GatewayError, Internal, InvalidParams, InvalidRequest,
@@ -52,9 +52,14 @@ def check_member(member: Any) -> str | None:
     return None
 
 
+def param_names(schema: Schema) -> list[str]:
+    """The names a client sends, in positional order (a field's `data_key` when set)."""
+    return [f.data_key or name for name, f in schema.fields.items()]
+
+
 def bind_params(method: RpcMethod, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     """Params by position (in the schema's field order) or by name, loaded by the schema."""
-    names = list(method.params.fields)
+    names = param_names(method.params)
     if len(args) > len(names):
         raise InvalidParams({"params": f"at most {len(names)} positional params are accepted"})
     raw = dict(zip(names, args)) if args else kwargs

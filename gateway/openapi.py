@@ -13,28 +13,57 @@ OPENAPI_VERSION = "3.1.0"
 SECURITY_SCHEMES = {
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
     "bearer": {"type": "http", "scheme": "bearer"},
+    # MOR: `u` and `hash` together (query or form fields; OpenAPI names the query).
+    "morUser": {"type": "apiKey", "in": "query", "name": "u",
+                "description": "MOR: the key id (sent with `hash`)"},
+    "morHash": {"type": "apiKey", "in": "query", "name": "hash",
+                "description": "MOR: lowercase SHA-1 hex of the values of the params sent, in "
+                               "the documented order, followed by the key's MOR secret "
+                               "(spec methods.md section 2)"},
+}
+# A route's `credential`: the security requirements that satisfy it (alternatives).
+SECURITY: dict[str, list[dict[str, list[str]]]] = {
+    "apiKey": [{"apiKey": []}, {"bearer": []}],
+    "mor": [{"morUser": [], "morHash": []}],
 }
 
 
-def _operation(route: Route, methods: Methods) -> dict[str, Any]:
+def _responses(route: Route, result: dict[str, Any]) -> dict[str, Any]:
+    if route.responses is not None:
+        return route.responses(result)
+    return {
+        "200": {"description": "the result",
+                "content": {"application/json": {"schema": result}}},
+        "default": {"description": "an error, in the vendor's shape",
+                    "content": {"application/json": {"schema": route.error}}}}
+
+
+def _query_params(route: Route, methods: Methods) -> list[dict[str, Any]]:
+    params = methods[route.method].params
+    return [{"name": f.data_key or n, "in": "query", "required": bool(f.required),
+             "schema": field_schema(f)} for n, f in params.fields.items()] + \
+        [dict(p) for p in route.extra_params]
+
+
+def _operation(route: Route, verb: str, methods: Methods) -> dict[str, Any]:
     method = methods[route.method]
     operation: dict[str, Any] = {
         "summary": method.summary,
-        "operationId": route.method,
-        "security": [{route.credential: []}, {"bearer": []}],
-        "responses": {
-            "200": {"description": "the result",
-                    "content": {"application/json": {"schema": dict(method.result)}}},
-            "default": {"description": "an error, in the vendor's shape",
-                        "content": {"application/json": {"schema": route.error}}}},
+        # operation ids are unique in a document: one per verb when a route has several
+        "operationId": route.method if len(route.verbs) == 1 else f"{route.method}.{verb}",
+        "security": SECURITY[route.credential],
+        "responses": _responses(route, dict(method.result)),
     }
     if route.params_in == "body":
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": schema_object(method.params)}}}
-    else:
-        operation["parameters"] = [
-            {"name": n, "in": "query", "required": bool(f.required), "schema": field_schema(f)}
-            for n, f in method.params.fields.items()]
+        return operation
+    operation["parameters"] = params = _query_params(route, methods)
+    if verb == "post":  # the same fields may come as a form instead
+        operation["requestBody"] = {"required": False, "content": {
+            "application/x-www-form-urlencoded": {"schema": {
+                "type": "object",
+                "properties": {p["name"]: p["schema"] for p in params}}}}}
     return operation
 
 
@@ -43,7 +72,7 @@ def document(methods: Methods, routes: Sequence[Route]) -> dict[str, Any]:
     for route in routes:
         if route.method in methods:
             paths.setdefault(route.path, {}).update(
-                {verb: _operation(route, methods) for verb in route.verbs})
+                {verb: _operation(route, verb, methods) for verb in route.verbs})
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "Telecom reporting gateway: dialect routes", "version": __version__},

@@ -75,9 +75,10 @@ def field_schema(field: fields.Field) -> dict[str, Any]:
 
 
 def schema_object(schema: Schema) -> dict[str, Any]:
-    required = [n for n, f in schema.fields.items() if f.required]
+    required = [f.data_key or n for n, f in schema.fields.items() if f.required]
     out: dict[str, Any] = {"type": "object",
-                           "properties": {n: field_schema(f) for n, f in schema.fields.items()},
+                           "properties": {f.data_key or n: field_schema(f)
+                                          for n, f in schema.fields.items()},
                            "additionalProperties": False}
     if required:
         out["required"] = required
@@ -93,8 +94,8 @@ def document(methods: Methods) -> dict[str, Any]:
     out = []
     for name in sorted(methods):
         method = methods[name]
-        params = [{"name": n, "required": bool(f.required), "schema": field_schema(f)}
-                  for n, f in method.params.fields.items()]
+        params = [{"name": f.data_key or n, "required": bool(f.required),
+                   "schema": field_schema(f)} for n, f in method.params.fields.items()]
         errors = {(e.code, _error(e)["message"]): _error(e)
                   for e in COMMON_ERRORS + method.errors}
         out.append({

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any, AsyncIterator
 
 import orjson
@@ -21,9 +22,17 @@ from gateway.middlewares import REQUEST_ID
 log = logging.getLogger(__name__)
 
 
+def _exact(value: Any) -> Any:
+    """Decimals (money, rates) as JSON numbers written exactly as they are."""
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value))
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def json_response(payload: Any, status: int = 200,
                   headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(body=orjson.dumps(payload), status=status, headers=headers,
+    return web.Response(body=orjson.dumps(payload, default=_exact), status=status,
+                        headers=headers,
                         content_type="application/json")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any, AsyncIterator, Iterator
 
 from gateway.errors import Unprocessable
 from gateway.query.select import Select, compile_select
@@ -37,6 +37,15 @@ async def fetch(db: Backend, select: Select, max_rows: int) -> list[Row]:
     if select.limit is None and len(rows) > max_rows:
         raise too_large(max_rows)
     return [_named(r, compiled.names) for r in rows]
+
+
+async def stream(db: Backend, select: Select) -> AsyncIterator[Row]:
+    """The rows of a select one by one, read in chunks (for results too large to hold)."""
+    compiled = compile_select(select, db.engine)
+    async with aclosing(db.stream(compiled.sql, compiled.params)) as chunks:
+        async for chunk in chunks:
+            for raw in chunk:
+                yield _named(raw, compiled.names)
 
 
 def _with_limit(select: Select, limit: int | None) -> Select:

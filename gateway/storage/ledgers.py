@@ -62,3 +62,13 @@ async def upsert_rate(conn: Connection, currency: str, valid_from: str, rate_to_
         "INSERT INTO currency_rates (currency, valid_from, rate_to_usd) VALUES (?, ?, ?) "
         "ON CONFLICT (currency, valid_from) DO UPDATE SET rate_to_usd = excluded.rate_to_usd",
         (currency, valid_from, rate_to_usd))
+
+
+async def rates_of(conn: Connection, currencies: Sequence[str]) -> list[Row]:
+    """Every stored rate of `currencies`, by currency then day."""
+    if not currencies:
+        return []
+    marks = ", ".join("?" for _ in currencies)
+    return await conn.fetch_all(
+        f"SELECT currency, valid_from, rate_to_usd FROM currency_rates "
+        f"WHERE currency IN ({marks}) ORDER BY currency, valid_from", tuple(currencies))

@@ -42,3 +42,12 @@ async def upsert(conn: Connection, table: str, object_id: int, tenant_id: int,
         f"INSERT INTO {table} (id, tenant_id, {names}) VALUES (?, ?, {marks}) "
         f"ON CONFLICT (id) DO UPDATE SET {updates}",
         (object_id, tenant_id, *(values.get(c) for c in columns)))
+
+
+async def in_scope(conn: Connection, table: str, object_id: int, scope: str) -> bool:
+    """`table(object_id)` exists and belongs to the subtree whose path is `scope`."""
+    assert table in TABLES
+    row = await conn.fetch_one(
+        f"SELECT o.id FROM {table} o JOIN tenants t ON t.id = o.tenant_id "
+        "WHERE o.id = ? AND t.path LIKE ? || '%'", (object_id, scope))
+    return row is not None
