@@ -7,13 +7,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway import appkeys, openapi
-from gateway.dialects import active_sessions
+from gateway.dialects import active_sessions, mor
 from gateway.dialects.route import Route
 from gateway.views import json_response
 
 ROUTES = (
     Route(active_sessions.PATH, ("post",), active_sessions.METHOD, active_sessions.view,
           "apiKey", "body", active_sessions.ERROR),
+    Route(mor.PATH, ("get", "post"), mor.METHOD, mor.view, "mor", "query", mor.ERROR,
+          extra_params=mor.EXTRA_PARAMS, responses=mor.responses),
 )
 
 

@@ -1,48 +1,46 @@
 """SQL of finished calls for statistics: one row per ended call with its originating leg
-(`o`) and its reported terminating leg (`t`: `sessions.term_leg`), and the expressions
-statistics group, filter and sum by.
-
-A call counts for a caller when its originating or its reported terminating leg is in
-the caller's subtree; a leg outside it shows no client, account or rate code.
-"""
+(`o`) and its reported terminating leg (`t`: `sessions.term_leg`), and what a call
+counts for. The summaries (`summaries.py`) add up the same expressions."""
 
 from __future__ import annotations
 
-from gateway.query.scope import tenant_within
 from gateway.query.select import Filter, Join, Source
-from gateway.query.sql import TRUE, Sql, when
+from gateway.query.sql import Sql
 
 ENDED_CALLS = Filter(Sql("s.kind = 'call' AND s.end_time IS NOT NULL"))
-ANSWERED = "s.start_time IS NOT NULL"
-# Every terminating attempt of a call with an amount: a row per attempt (the cost side).
-TERM_CHARGES = "JOIN legs x ON x.session_id = s.id AND x.role = 'term' AND x.amount IS NOT NULL"
+BASE = "sessions s JOIN legs o ON o.session_id = s.id AND o.role = 'orig'"
+TERM_LEG = "LEFT JOIN legs t ON t.session_id = s.id AND t.leg_id = s.term_leg"
+# Every terminating attempt of a call that carries an amount: a row per attempt.
+CHARGES = "JOIN legs x ON x.session_id = s.id AND x.role = 'term' AND x.amount IS NOT NULL"
+_ANSWERED = "s.start_time IS NOT NULL"
+_WITH_PDD = f"{_ANSWERED} AND o.pdd_ms IS NOT NULL"
+# What one call adds to each figure (NULL counts as nothing).
+CALL_VALUES = {
+    "answered": f"CASE WHEN {_ANSWERED} THEN 1 ELSE 0 END",
+    "billsec": "o.billsec",
+    "real_billsec": "o.real_billsec",
+    "pdd_ms": f"CASE WHEN {_WITH_PDD} THEN o.pdd_ms ELSE 0 END",
+    "pdd_calls": f"CASE WHEN {_WITH_PDD} THEN 1 ELSE 0 END",
+    "amount": "o.amount",
+    "billed": "COALESCE(o.reseller_amount, o.amount)",  # what the operator bills
+    "reseller_amount": "o.reseller_amount",
+}
 
 
-def source(charges: bool = False) -> Source:
-    """Ended calls with their legs; `charges`: one row per charged terminating attempt."""
-    base = "sessions s JOIN legs o ON o.session_id = s.id AND o.role = 'orig'"
-    if charges:
-        base += " " + TERM_CHARGES
-    return Source(base, (
-        Join("t", Sql("LEFT JOIN legs t ON t.session_id = s.id AND t.leg_id = s.term_leg")),
-        Join("oc", Sql("LEFT JOIN clients oc ON oc.id = o.client_id")),
-        Join("oa", Sql("LEFT JOIN accounts oa ON oa.id = o.account_id")),
-        Join("tc", Sql("LEFT JOIN clients tc ON tc.id = t.client_id"), ("t",)),
-        Join("ta", Sql("LEFT JOIN accounts ta ON ta.id = t.account_id"), ("t",)),
-    ))
+def name_joins(ids: dict[str, str], needs: tuple[str, ...] = ()) -> tuple[Join, ...]:
+    """Joins of the client and account names of both sides, by their id expressions."""
+    return tuple(Join(alias, Sql(f"LEFT JOIN {table} {alias} ON {alias}.id = {ids[alias]}"),
+                      needs if alias.startswith("t") else ())
+                 for alias, table in (("oc", "clients"), ("oa", "accounts"),
+                                      ("tc", "clients"), ("ta", "accounts")))
+
+
+def source(charged: bool = False) -> Source:
+    """Ended calls with their legs; `charged`: a row per charged terminating attempt."""
+    base = f"{BASE} {CHARGES}" if charged else BASE
+    ids = {"oc": "o.client_id", "oa": "o.account_id", "tc": "t.client_id", "ta": "t.account_id"}
+    return Source(base, (Join("t", Sql(TERM_LEG)), *name_joins(ids, ("t",))))
 
 
 def set_up_between(low: int, high: int) -> Filter:
     return Filter(Sql("s.setup_time BETWEEN ? AND ?", (low, high)))
-
-
-def visible(scope: str) -> Filter:
-    orig, term = tenant_within("o.tenant_id", scope), tenant_within("t.tenant_id", scope)
-    if orig is TRUE:
-        return Filter(TRUE)
-    return Filter(Sql(f"({orig.text}) OR ({term.text})", (*orig.params, *term.params)), ("t",))
-
-
-def leg_value(leg: str, expr: str, scope: str) -> Sql:
-    """`expr` of leg `o` or `t`, NULL when that leg is outside the subtree."""
-    return when(tenant_within(f"{leg}.tenant_id", scope), Sql(expr))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from importlib import resources
+from typing import Awaitable, Callable
 
 from gateway.storage.backend import Connection
 
@@ -47,10 +48,24 @@ async def pending(conn: Connection, engine: str) -> list[tuple[str, str]]:
     return [(v, sql) for v, sql in migration_files(engine) if v not in done]
 
 
+async def _rebuild_summaries(conn: Connection) -> None:
+    from gateway.storage import summaries  # the store's SQL, loaded only when needed
+
+    await summaries.rebuild(conn)
+
+
+# Steps in Python that follow a migration's SQL: data computed from what is stored.
+AFTER: dict[str, Callable[[Connection], Awaitable[None]]] = {
+    "0004_call_summaries": _rebuild_summaries,
+}
+
+
 async def apply(conn: Connection, engine: str) -> None:
     """Apply the pending migrations inside the caller's transaction."""
     for version, sql in await pending(conn, engine):
         for statement in statements(sql):
             await conn.execute(statement)
+        if version in AFTER:
+            await AFTER[version](conn)
         now = dt.datetime.now(dt.timezone.utc).isoformat()
         await conn.execute(f"INSERT INTO {TABLE} VALUES (?, ?)", (version, now))

@@ -13,13 +13,18 @@ from gateway.query import run
 from gateway.query.select import Column, Filter, Select
 from gateway.query.sql import Sql, one_of, starts_with
 from gateway.storage import finished_calls as calls
-from gateway.storage import ledgers, references
+from gateway.query.zones import offsets
+from gateway.storage import ledgers, references, summaries
 from gateway.storage.tenants import ROOT_PATH
 from methods.aggregate import columns
-from methods.aggregate.columns import CURRENCY, KEYS, UTC_DAY, View
+from methods.aggregate.columns import (CURRENCY, KEYS, UTC_DAY, Store, View, raw_store,
+                                       summary_store, visible)
 from methods.aggregate.figures import Rates, Sums, day_text, figures
 from methods.aggregate.params import (DEFAULT_GROUPS, GROUP_FLAGS, OBJECT_FILTERS,
                                       AggregateParams)
+
+OBJECT_KEYS = {"s_originator_id": "originator_id", "s_terminator_id": "terminator_id",
+               "s_device": "device_id", "s_provider": "provider_id"}
 
 METHOD = "aggregate_get"
 Key = tuple[Any, ...]
@@ -56,27 +61,60 @@ def _pattern(expr: Sql, value: str) -> Sql:
     return Sql(f"{expr.text} LIKE ? ESCAPE '\\'", (*expr.params, escaped))
 
 
-async def _filters(context: Context, params: Params, keys: dict[str, Column],
-                   low: int, high: int) -> list[Filter]:
-    scope = context.caller.scope
-    where = [calls.ENDED_CALLS, calls.set_up_between(low, high), calls.visible(scope)]
+PATTERN_FILTERS = (("a_src", "o.src"), ("a_dst", "o.dst"), ("clid", "o.src"))
+RAW_ONLY = ("a_src", "a_dst", "clid", "s_duration")  # the summaries hold no numbers
+
+
+async def _check_objects(context: Context, params: Params) -> None:
     for param, table in OBJECT_FILTERS.items():
         object_id = params[param]
-        if object_id is None:
-            continue
-        if not await references.in_scope(context.db, table, object_id, scope):
+        if object_id is not None and not await references.in_scope(
+                context.db, table, object_id, context.caller.scope):
             raise InvalidParams.missing_object(param, table, object_id)
-        column = keys[{"s_originator_id": "originator_id", "s_terminator_id": "terminator_id",
-                       "s_device": "device_id", "s_provider": "provider_id"}[param]]
-        where.append(Filter(one_of(column.expr, [object_id]), column.needs))
-    for param, expr in (("a_src", "o.src"), ("a_dst", "o.dst"), ("clid", "o.src")):
+
+
+def _filters(params: Params, store: Store, keys: dict[str, Column], view: View) -> list[Filter]:
+    where = [visible(store, view.scope)]
+    if store.summary:
+        where.append(Filter(Sql("m.bucket BETWEEN ? AND ?",
+                                (view.low, view.high - summaries.BUCKET + 1))))
+    else:
+        where += [calls.ENDED_CALLS, calls.set_up_between(view.low, view.high)]
+    for param, key in OBJECT_KEYS.items():
+        if params[param] is not None:
+            column = keys[key]
+            where.append(Filter(one_of(column.expr, [params[param]]), column.needs))
+    for param, expr in PATTERN_FILTERS:
         if params[param] is not None:
             where.append(Filter(_pattern(Sql(expr), params[param])))
     if params["s_duration"] is not None:
         where.append(Filter(Sql("COALESCE(o.billsec, 0) >= ?", (params["s_duration"],))))
     if params["dst_group"] is not None:
-        where.append(Filter(Sql("o.dst_name = ?", (params["dst_group"],))))
+        where.append(Filter(one_of(keys["dst_group"].expr, [params["dst_group"]])))
     return where
+
+
+def summaries_answer(params: Params, view: View) -> bool:
+    """Whether the summaries cover the request: whole 15-minute buckets at both ends, no
+    filter on numbers, and a zone whose offsets over the range are whole buckets."""
+    return (summaries.covers(view.low, view.high)
+            and all(params[p] is None for p in RAW_ONLY)
+            and all(offset % summaries.BUCKET == 0
+                    for _, offset in offsets(view.zone, view.low, view.high)))
+
+
+def selects(params: Params, view: View, names: list[str], summary: bool) -> list[Select]:
+    """The queries of the groups' sums: from the summaries, or from the raw calls (and,
+    for the operator, the carriers' charges per attempt)."""
+    stores = [summary_store()] if summary else \
+        [raw_store()] + ([raw_store(charged=True)] if view.operator else [])
+    out = []
+    for store in stores:
+        keys = columns.keys(store, view)
+        dims = [keys[n] for n in names] + [keys[UTC_DAY], keys[CURRENCY]]
+        out.append(Select(store.source, dims + columns.measures(store, view),
+                          _filters(params, store, keys, view), grouped=True))
+    return out
 
 
 def row_keys(params: Params) -> list[str]:
@@ -115,24 +153,19 @@ def _order(key: Key) -> tuple[Any, ...]:
     return tuple((value is None, value) for value in key)
 
 
-async def aggregate(context: Context, params: Params) -> dict[str, Any]:
+async def aggregate(context: Context, params: Params,
+                    use_summaries: bool = True) -> dict[str, Any]:
+    """The statistics; from the summaries whenever they cover the request (with
+    `use_summaries=False`, always from the raw calls: both give the same answer)."""
     zone = ZoneInfo(params["timezone"] or context.config.timezone)
     low, high = _range(params, zone, context.config.limits.date_range_days)
     view = View(scope=context.caller.scope, operator=context.caller.scope == ROOT_PATH,
                 zone=zone, low=low, high=high, user_price=bool(params["from_user_perspective"]),
                 real_billsec=bool(params["use_real_billsec"]))
+    await _check_objects(context, params)
     names = row_keys(params)
-    keys = columns.keys(view)
-    where = await _filters(context, params, keys, low, high)
-    dims = [keys[n] for n in names] + [keys[UTC_DAY], keys[CURRENCY]]
-    selects = [Select(calls.source(), dims + columns.call_measures(view), where, grouped=True)]
-    if view.operator:  # the carriers' charges, per attempt
-        charged = columns.keys(view, charges=True)
-        selects.append(Select(calls.source(charges=True),
-                              [charged[n] for n in names] + [charged[UTC_DAY], charged[CURRENCY],
-                                                             columns.CHARGES],
-                              where, grouped=True))
-    groups = await _sums(context, selects, names)
+    summary = use_summaries and summaries_answer(params, view)
+    groups = await _sums(context, selects(params, view, names, summary), names)
     total = Sums()
     for sums in groups.values():
         total.merge(sums)
@@ -145,6 +178,7 @@ async def aggregate(context: Context, params: Params) -> dict[str, Any]:
             if minimum is None or sums.counts["answered"] >= minimum]
     return {"aggregates": rows, "totals": figures(total, rates, profit),
             "currency": params["a_currency"], "timezone": zone.key}
+
 
 METHODS = {
     METHOD: RpcMethod(

@@ -1,15 +1,16 @@
-"""What `aggregate_get` groups by and sums, as columns of the query layer over ended
-calls (`gateway.storage.finished_calls`)."""
+"""What `aggregate_get` groups by and sums, as columns of the query layer, over either
+store of ended calls: the raw records (`finished_calls`) or the summaries."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from gateway.query.select import Column
-from gateway.query.sql import Sql
+from gateway.query.scope import tenant_within
+from gateway.query.select import Column, Filter, Source
+from gateway.query.sql import TRUE, Sql, when
 from gateway.query.zones import local_time
-from gateway.storage import finished_calls as calls
+from gateway.storage import finished_calls, summaries
 
 DAY, HOUR = 86_400, 3_600
 # group flag -> the row keys it adds, in row order
@@ -27,8 +28,51 @@ KEYS = {
 }
 # Hidden keys every query groups by too: money is summed exactly per currency and UTC day.
 UTC_DAY, CURRENCY = "utc_day", "currency"
+# key -> (leg whose tenant may hide it: "o", "t" or None, join of a name, or None)
+_KEY_SIDES = {
+    "originator_id": ("o", None), "originator_name": ("o", "oc"),
+    "device_id": ("o", None), "device_name": ("o", "oa"),
+    "terminator_id": ("t", None), "terminator_name": ("t", "tc"),
+    "provider_id": ("t", None), "provider_name": ("t", "ta"),
+    "dst_group": (None, None), "dst": (None, None),
+    "user_rate": ("o", None), "provider_rate": ("t", None),
+}
 TEXT_KEYS = {"originator_name", "device_name", "terminator_name", "provider_name", "dst_group",
              "dst", "user_rate", "provider_rate", CURRENCY}
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where ended calls are read: the expressions of one store."""
+
+    source: Source
+    columns: dict[str, str]  # key -> expression (names: the joined name column)
+    tenants: dict[str, str]  # leg ("o", "t") -> its tenant id expression
+    needs: dict[str, tuple[str, ...]]  # leg -> joins its columns need
+    time: str  # the setup time (or its 15-minute bucket)
+    charged: bool = False  # one row per charged terminating attempt (raw cost side)
+    summary: bool = False
+
+
+def raw_store(charged: bool = False) -> Store:
+    columns = {"originator_id": "o.client_id", "originator_name": "oc.name",
+               "device_id": "o.account_id", "device_name": "oa.name",
+               "terminator_id": "t.client_id", "terminator_name": "tc.name",
+               "provider_id": "t.account_id", "provider_name": "ta.name",
+               "dst_group": "o.dst_name", "dst": "o.dst_code", "user_rate": "o.rates_code",
+               "provider_rate": "t.rates_code",
+               CURRENCY: "x.currency" if charged else "o.currency"}
+    return Store(finished_calls.source(charged), columns, {"o": "o.tenant_id", "t": "t.tenant_id"},
+                 {"o": (), "t": ("t",)}, "s.setup_time", charged)
+
+
+def summary_store() -> Store:
+    columns = {key: f"m.{key}" for key in summaries.KEYS}
+    columns.update(originator_name="oc.name", device_name="oa.name", terminator_name="tc.name",
+                   provider_name="ta.name")
+    return Store(summaries.source(), columns,
+                 {"o": "m.orig_tenant_id", "t": "m.term_tenant_id"}, {"o": (), "t": ()},
+                 "m.bucket", summary=True)
 
 
 @dataclass(frozen=True)
@@ -45,54 +89,61 @@ class View:
     real_billsec: bool
 
 
-def keys(view: View, charges: bool = False) -> dict[str, Column]:
+def _shown(store: Store, leg: str, scope: str, expr: str) -> Sql:
+    return when(tenant_within(store.tenants[leg], scope), Sql(expr))
+
+
+def keys(store: Store, view: View) -> dict[str, Column]:
     """Every row key (and the hidden keys) as a column."""
-    o = lambda expr: calls.leg_value("o", expr, view.scope)  # noqa: E731
-    t = lambda expr: calls.leg_value("t", expr, view.scope)  # noqa: E731
-    local = local_time(Sql("s.setup_time"), view.zone, view.low, view.high)
-    exprs = {
-        "originator_id": (o("o.client_id"), ()), "originator_name": (o("oc.name"), ("oc",)),
-        "device_id": (o("o.account_id"), ()), "device_name": (o("oa.name"), ("oa",)),
-        "terminator_id": (t("t.client_id"), ("t",)),
-        "terminator_name": (t("tc.name"), ("t", "tc")),
-        "provider_id": (t("t.account_id"), ("t",)),
-        "provider_name": (t("ta.name"), ("t", "ta")),
-        "dst_group": (Sql("o.dst_name"), ()), "dst": (Sql("o.dst_code"), ()),
-        "day": (Sql(f"{local.text} / {DAY}", local.params), ()),
-        "hour": (Sql(f"{local.text} / {HOUR}", local.params), ()),
-        "user_rate": (o("o.rates_code"), ()), "provider_rate": (t("t.rates_code"), ("t",)),
-        UTC_DAY: (Sql(f"s.setup_time / {DAY}"), ()),
-        CURRENCY: (Sql("x.currency") if charges else o("o.currency"), ()),
-    }
-    return {name: Column(name, expr, needs, name in TEXT_KEYS)
-            for name, (expr, needs) in exprs.items()}
+    out = {}
+    for name, (leg, join) in _KEY_SIDES.items():
+        expr = Sql(store.columns[name]) if leg is None else \
+            _shown(store, leg, view.scope, store.columns[name])
+        needs = (store.needs[leg] if leg else ()) + ((join,) if join else ())
+        out[name] = Column(name, expr, needs, name in TEXT_KEYS)
+    local = local_time(Sql(store.time), view.zone, view.low, view.high)
+    out["day"] = Column("day", Sql(f"{local.text} / {DAY}", local.params))
+    out["hour"] = Column("hour", Sql(f"{local.text} / {HOUR}", local.params))
+    out[UTC_DAY] = Column(UTC_DAY, Sql(f"{store.time} / {DAY}"))
+    # Raw rows carry the originating side's currency; summary rows and charges their own.
+    currency = Sql(store.columns[CURRENCY]) if store.charged or store.summary \
+        else _shown(store, "o", view.scope, store.columns[CURRENCY])
+    out[CURRENCY] = Column(CURRENCY, currency, text=True)
+    return out
 
 
-def _sum(name: str, expr: str, view: View, orig_only: bool = False) -> Column:
-    sql = calls.leg_value("o", expr, view.scope) if orig_only else Sql(expr)
+def visible(store: Store, scope: str) -> Filter:
+    """A call whose originating or reported terminating leg is in the subtree."""
+    orig = tenant_within(store.tenants["o"], scope)
+    term = tenant_within(store.tenants["t"], scope)
+    if orig is TRUE:
+        return Filter(TRUE)
+    return Filter(Sql(f"({orig.text}) OR ({term.text})", (*orig.params, *term.params)),
+                  store.needs["t"])
+
+
+def _sum(name: str, sql: Sql) -> Column:
     return Column(name, Sql(f"COALESCE({sql.text}, 0)", sql.params), aggregate="sum")
 
 
-def call_measures(view: View) -> list[Column]:
-    """The figures of calls, and their money on the originating side."""
-    answered = calls.ANSWERED
-    with_pdd = f"{answered} AND o.pdd_ms IS NOT NULL"
-    seconds = "o.real_billsec" if view.real_billsec else "o.billsec"
-    if view.user_price or not view.operator:
-        price = "o.amount"
+def measures(store: Store, view: View) -> list[Column]:
+    """The figures of calls and their money (price, and cost unless `charges` gives it)."""
+    if store.charged:
+        return [_sum("cost", Sql("x.amount"))]
+    orig = lambda expr: _shown(store, "o", view.scope, expr)  # noqa: E731
+    price_kind = "amount" if view.user_price or not view.operator else "billed"
+    if store.summary:
+        raw = {name: f"m.{name}" for name in summaries.MEASURES}
+        calls = _sum("calls", Sql("m.calls"))
     else:
-        price = "COALESCE(o.reseller_amount, o.amount)"
-    measures = [
-        Column("calls", aggregate="count"),
-        _sum("answered", f"CASE WHEN {answered} THEN 1 ELSE 0 END", view),
-        _sum("billsec", seconds, view),
-        _sum("pdd_ms", f"CASE WHEN {with_pdd} THEN o.pdd_ms ELSE 0 END", view),
-        _sum("pdd_calls", f"CASE WHEN {with_pdd} THEN 1 ELSE 0 END", view),
-        _sum("price", price, view, orig_only=True),
-    ]
+        raw = finished_calls.CALL_VALUES
+        calls = Column("calls", aggregate="count")
+    out = [calls, _sum("answered", Sql(raw["answered"])),
+           _sum("billsec", Sql(raw["real_billsec" if view.real_billsec else "billsec"])),
+           _sum("pdd_ms", Sql(raw["pdd_ms"])), _sum("pdd_calls", Sql(raw["pdd_calls"])),
+           _sum("price", orig(raw[price_kind]))]
     if not view.operator:  # a reseller's cost is what it is charged for its users' calls
-        measures.append(_sum("cost", "o.reseller_amount", view, orig_only=True))
-    return measures
-
-
-CHARGES = Column("cost", Sql("x.amount"), aggregate="sum")
+        out.append(_sum("cost", orig(raw["reseller_amount"])))
+    elif store.summary:
+        out.append(_sum("cost", Sql("m.charges")))
+    return out

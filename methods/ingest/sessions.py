@@ -12,6 +12,7 @@ from gateway.context import Context
 from gateway.storage import code_decks
 from gateway.storage import tenants as tenant_store
 from gateway.storage import sessions as store
+from gateway.storage import summaries
 from methods.ingest.batch import Batch, RecordRejected, Writer, content_hash, not_found, run
 from methods.ingest.session_schema import PARTICIPANT, SESSION, TERM
 
@@ -60,6 +61,9 @@ class SessionWriter(Writer):
         self._destinations: dict[tuple[int, str], dict[str, Any] | None] = {}
         self._new: dict[Key, tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]] = {}
         self._new_attachments: set[tuple[str, int]] = set()
+        # Ended calls whose statistics are added to the summaries by `finish`, when
+        # everything the batch does to them is written.
+        self._ended: set[int] = set()
 
     async def prepare(self, records: list[dict[str, Any]]) -> None:
         by_tenant: dict[int, set[str]] = {}
@@ -113,6 +117,9 @@ class SessionWriter(Writer):
         self._known.pop(key, None)  # what is stored changes: read it again if needed
         if action == AMOUNTS:
             assert existing is not None
+            if existing["id"] not in self._ended:  # its figures change: out now, in at finish
+                await summaries.add(batch.conn, [existing["id"]], -1)
+                self._ended.add(existing["id"])
             return await self._correct_amounts(existing["id"], record, digest)
         # Every check comes before the first write: a refused record leaves no trace.
         try:
@@ -128,6 +135,8 @@ class SessionWriter(Writer):
             self._new[key] = (values, legs, record)
             return True
         session_id = existing["id"]
+        if values["state"] == ENDED:
+            self._ended.add(session_id)
         await store.update(batch.conn, session_id, values)
         await store.delete_other_legs(batch.conn, session_id, [leg["leg_id"] for leg in legs])
         await store.upsert_legs(batch.conn, [(session_id, leg) for leg in legs])
@@ -135,7 +144,14 @@ class SessionWriter(Writer):
         return True
 
     async def finish(self) -> None:
-        """Write the new sessions kept so far, with their legs and attachments."""
+        """Write the new sessions kept so far, with their legs and attachments, and add
+        the calls that ended to the summaries."""
+        await self._write_new()
+        if self._ended:
+            ended, self._ended = self._ended, set()
+            await summaries.add(self.batch.conn, sorted(ended))
+
+    async def _write_new(self) -> None:
         if not self._new:
             return
         new, self._new = self._new, {}
@@ -145,8 +161,10 @@ class SessionWriter(Writer):
             in new.items()])
         await store.upsert_legs(self.batch.conn, [
             (ids[key], leg) for key, (_, legs, _) in new.items() for leg in legs])
-        for key, (_, _, record) in new.items():
+        for key, (values, _, record) in new.items():
             await self._attachments(ids[key], key[0], record)
+            if values["state"] == ENDED:
+                self._ended.add(ids[key])
 
     async def _session_values(self, record: dict[str, Any], tenant_id: int,
                               digest: str) -> dict[str, Any]:
