@@ -16,6 +16,8 @@ from gateway.storage.backend import Connection
 from gateway.storage.finished_calls import BASE, CALL_VALUES, CHARGES, TERM_LEG, name_joins
 
 BUCKET = 900  # seconds: 15 minutes, a divisor of every zone offset in use today
+HOUR, DAY = 3600, 86_400
+SPANS = (BUCKET, HOUR, DAY)  # each call counts once in each
 KEYS = ("orig_tenant_id", "term_tenant_id", "originator_id", "device_id", "terminator_id",
         "provider_id", "dst", "dst_group", "user_rate", "provider_rate", "currency")
 MEASURES = ("calls", "answered", "billsec", "real_billsec", "pdd_ms", "pdd_calls", "amount",
@@ -38,10 +40,10 @@ def _contributions(currency: str, sums: tuple[str, ...], joins: str = "") -> str
 
 _CALLS = _contributions("o.currency", _CALL_SUMS)
 _CHARGES = _contributions("x.currency", _CHARGE_SUMS, CHARGES)
-_COLUMNS = ("bucket", "skey", *KEYS, *MEASURES)
+_COLUMNS = ("span", "bucket", "skey", *KEYS, *MEASURES)
 _UPSERT = (
     f"INSERT INTO call_summaries ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _COLUMNS)}) ON CONFLICT (bucket, skey) DO UPDATE SET "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)}) ON CONFLICT (span, bucket, skey) DO UPDATE SET "
     + ", ".join(f"{m} = call_summaries.{m} + excluded.{m}" for m in MEASURES))
 CHUNK = 500  # session ids per statement
 
@@ -57,13 +59,16 @@ async def add(conn: Connection, session_ids: Sequence[int], sign: int = 1) -> No
         for sql in (_CALLS, _CHARGES):
             for row in await conn.fetch_all(sql.format(ids=marks), chunk):
                 values = [row[f"v{i}"] for i in range(len(row))]
-                sums = totals.setdefault(tuple(values[:width]), [0] * len(MEASURES))
-                for i, value in enumerate(values[width:]):
-                    sums[i] += sign * int(value or 0)
+                bucket, key = int(values[0]), tuple(values[1:width])
+                for span in SPANS:
+                    sums = totals.setdefault((span, bucket - bucket % span, key),
+                                             [0] * len(MEASURES))
+                    for i, value in enumerate(values[width:]):
+                        sums[i] += sign * int(value or 0)
     if totals:
         await conn.executemany(_UPSERT, [
-            (key[0], orjson.dumps(key[1:]).decode(), *key[1:], *sums)
-            for key, sums in totals.items()])
+            (span, bucket, orjson.dumps(key).decode(), *key, *sums)
+            for (span, bucket, key), sums in totals.items()])
 
 
 def source() -> Source:
@@ -75,6 +80,26 @@ def source() -> Source:
 def covers(low: int, high: int) -> bool:
     """Whether [low, high] is whole buckets."""
     return low % BUCKET == 0 and (high + 1) % BUCKET == 0
+
+
+def pieces(low: int, high: int, widest: int) -> list[tuple[int, int, int]]:
+    """[low, high] (whole 15-minute buckets) as the fewest buckets of spans up to
+    `widest`: (span, first bucket, last bucket) triples."""
+    out = []
+    start, end = low, high + 1
+    spans = [s for s in SPANS if s <= widest]
+    for i, span in enumerate(spans):
+        wider = spans[i + 1] if i + 1 < len(spans) else None
+        head_end = end if wider is None else min(end, -(-start // wider) * wider)
+        tail_start = end if wider is None else max(head_end, end // wider * wider)
+        if head_end > start:
+            out.append((span, start, head_end - span))
+        if end > tail_start and wider is not None:
+            out.append((span, tail_start, end - span))
+        start, end = head_end, tail_start
+        if start >= end:
+            break
+    return out
 
 
 async def rebuild(conn: Connection) -> None:

@@ -11,7 +11,7 @@ from gateway.context import Context, Params, RpcMethod
 from gateway.errors import InvalidParams, Unprocessable
 from gateway.query import run
 from gateway.query.select import Column, Filter, Select
-from gateway.query.sql import Sql, one_of, starts_with
+from gateway.query.sql import Sql, join, one_of, starts_with
 from gateway.storage import finished_calls as calls
 from gateway.query.zones import offsets
 from gateway.storage import ledgers, references, summaries
@@ -76,8 +76,7 @@ async def _check_objects(context: Context, params: Params) -> None:
 def _filters(params: Params, store: Store, keys: dict[str, Column], view: View) -> list[Filter]:
     where = [visible(store, view.scope)]
     if store.summary:
-        where.append(Filter(Sql("m.bucket BETWEEN ? AND ?",
-                                (view.low, view.high - summaries.BUCKET + 1))))
+        where.append(Filter(_buckets(view, widest_span(params, view))))
     else:
         where += [calls.ENDED_CALLS, calls.set_up_between(view.low, view.high)]
     for param, key in OBJECT_KEYS.items():
@@ -92,6 +91,24 @@ def _filters(params: Params, store: Store, keys: dict[str, Column], view: View) 
     if params["dst_group"] is not None:
         where.append(Filter(one_of(keys["dst_group"].expr, [params["dst_group"]])))
     return where
+
+
+def widest_span(params: Params, view: View) -> int:
+    """The widest summary span whose buckets fall within one row: a UTC day unless rows
+    are hours or local days; an hour when the zone's offsets are whole hours."""
+    local = params["group_by_hour"] or (params["group_by_day"] and any(
+        offset for _, offset in offsets(view.zone, view.low, view.high)))
+    if not local:
+        return summaries.DAY
+    whole_hours = all(offset % summaries.HOUR == 0
+                      for _, offset in offsets(view.zone, view.low, view.high))
+    return summaries.HOUR if whole_hours else summaries.BUCKET
+
+
+def _buckets(view: View, widest: int) -> Sql:
+    parts = [Sql("(m.span = ? AND m.bucket BETWEEN ? AND ?)", piece)
+             for piece in summaries.pieces(view.low, view.high, widest)]
+    return join(parts, " OR ")
 
 
 def summaries_answer(params: Params, view: View) -> bool:

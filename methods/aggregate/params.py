@@ -17,6 +17,8 @@ OBJECT_FILTERS = {"s_originator_id": "clients", "s_terminator_id": "clients",
                   "s_device": "accounts", "s_provider": "accounts"}
 FLAGS = (*GROUP_FLAGS, "use_real_billsec", "from_user_perspective", "profit_show")
 DEFAULT_CURRENCY = "USD"
+# Unix seconds from 1970 to the end of 2099: the times a call can have, with room to spare.
+TIMES = validate.Range(min=0, max=4_102_444_799)
 
 
 def _flag() -> fields.Integer:
@@ -44,8 +46,9 @@ class CurrencyCode(fields.String):
 
 class AggregateParams(Schema):
     from_ = fields.Integer(strict=True, load_default=None, allow_none=True, data_key="from",
+                           validate=TIMES,
                            metadata={"description": "Unix seconds; default today 00:00:00"})
-    till = fields.Integer(strict=True, load_default=None, allow_none=True,
+    till = fields.Integer(strict=True, load_default=None, allow_none=True, validate=TIMES,
                           metadata={"description": "Unix seconds; default today 23:59:59"})
     a_currency = CurrencyCode(load_default=DEFAULT_CURRENCY)
     group_by_user = _flag()

@@ -1,10 +1,11 @@
--- Statistics of ended calls per 15 minutes (UTC) and per key set, kept up to date in the
--- ingest transaction. `skey` is the key columns written as one text (NULLs included), the
+-- Statistics of ended calls per span of time (15 minutes, an hour and a day, UTC) and per
+-- key set, kept up to date in the ingest transaction; `bucket` is the span's first second. `skey` is the key columns written as one text (NULLs included), the
 -- target of the upsert that adds a batch's calls; the columns themselves are what queries
 -- group and filter by. A row keyed by a currency holds the originating side's money in it,
 -- and the terminating attempts' charges in it (a call's figures count on the row of its
 -- originating leg's currency).
 CREATE TABLE call_summaries (
+    span INTEGER NOT NULL,
     bucket BIGINT NOT NULL,
     skey TEXT NOT NULL,
     orig_tenant_id BIGINT,
@@ -28,6 +29,6 @@ CREATE TABLE call_summaries (
     billed BIGINT NOT NULL,
     reseller_amount BIGINT NOT NULL,
     charges BIGINT NOT NULL,
-    PRIMARY KEY (bucket, skey)
+    PRIMARY KEY (span, bucket, skey)
 )
 ;
