@@ -20,6 +20,11 @@ HOUR, DAY = 3600, 86_400
 SPANS = (BUCKET, HOUR, DAY)  # each call counts once in each
 KEYS = ("orig_tenant_id", "term_tenant_id", "originator_id", "device_id", "terminator_id",
         "provider_id", "dst", "dst_group", "user_rate", "provider_rate", "currency")
+# Key sets: every key, and the keys of the default grouping (the others are NULL there).
+FULL, DEFAULT = 0, 1
+DEFAULT_KEYS = ("orig_tenant_id", "term_tenant_id", "originator_id", "terminator_id",
+                "dst_group", "currency")
+_KEEP = tuple(k in DEFAULT_KEYS for k in KEYS)
 MEASURES = ("calls", "answered", "billsec", "real_billsec", "pdd_ms", "pdd_calls", "amount",
             "billed", "reseller_amount", "charges")
 _KEY_EXPRS = (f"(s.setup_time / {BUCKET}) * {BUCKET}", "o.tenant_id", "t.tenant_id",
@@ -40,10 +45,11 @@ def _contributions(currency: str, sums: tuple[str, ...], joins: str = "") -> str
 
 _CALLS = _contributions("o.currency", _CALL_SUMS)
 _CHARGES = _contributions("x.currency", _CHARGE_SUMS, CHARGES)
-_COLUMNS = ("span", "bucket", "skey", *KEYS, *MEASURES)
+_COLUMNS = ("keyset", "span", "bucket", "skey", *KEYS, *MEASURES)
 _UPSERT = (
     f"INSERT INTO call_summaries ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _COLUMNS)}) ON CONFLICT (span, bucket, skey) DO UPDATE SET "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)}) ON CONFLICT (keyset, span, bucket, skey) "
+    "DO UPDATE SET "
     + ", ".join(f"{m} = call_summaries.{m} + excluded.{m}" for m in MEASURES))
 CHUNK = 500  # session ids per statement
 
@@ -60,15 +66,18 @@ async def add(conn: Connection, session_ids: Sequence[int], sign: int = 1) -> No
             for row in await conn.fetch_all(sql.format(ids=marks), chunk):
                 values = [row[f"v{i}"] for i in range(len(row))]
                 bucket, key = int(values[0]), tuple(values[1:width])
-                for span in SPANS:
-                    sums = totals.setdefault((span, bucket - bucket % span, key),
-                                             [0] * len(MEASURES))
-                    for i, value in enumerate(values[width:]):
-                        sums[i] += sign * int(value or 0)
+                short = tuple(v if keep else None for v, keep in zip(key, _KEEP))
+                measures = [sign * int(value or 0) for value in values[width:]]
+                for keyset, k in ((FULL, key), (DEFAULT, short)):
+                    for span in SPANS:
+                        sums = totals.setdefault((keyset, span, bucket - bucket % span, k),
+                                                 [0] * len(MEASURES))
+                        for i, value in enumerate(measures):
+                            sums[i] += value
     if totals:
         await conn.executemany(_UPSERT, [
-            (span, bucket, orjson.dumps(key).decode(), *key, *sums)
-            for (span, bucket, key), sums in totals.items()])
+            (keyset, span, bucket, orjson.dumps(key).decode(), *key, *sums)
+            for (keyset, span, bucket, key), sums in totals.items()])
 
 
 def source() -> Source:

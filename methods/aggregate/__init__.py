@@ -23,6 +23,8 @@ from methods.aggregate.figures import Rates, Sums, day_text, figures
 from methods.aggregate.params import (DEFAULT_GROUPS, GROUP_FLAGS, OBJECT_FILTERS,
                                       AggregateParams)
 
+# Groups the default key set of the summaries holds (day and hour come from the buckets).
+DEFAULT_KEYSET_GROUPS = {*DEFAULT_GROUPS, "group_by_day", "group_by_hour"}
 OBJECT_KEYS = {"s_originator_id": "originator_id", "s_terminator_id": "terminator_id",
                "s_device": "device_id", "s_provider": "provider_id"}
 
@@ -76,7 +78,7 @@ async def _check_objects(context: Context, params: Params) -> None:
 def _filters(params: Params, store: Store, keys: dict[str, Column], view: View) -> list[Filter]:
     where = [visible(store, view.scope)]
     if store.summary:
-        where.append(Filter(_buckets(view, widest_span(params, view))))
+        where.append(Filter(_buckets(params, view)))
     else:
         where += [calls.ENDED_CALLS, calls.set_up_between(view.low, view.high)]
     for param, key in OBJECT_KEYS.items():
@@ -105,10 +107,20 @@ def widest_span(params: Params, view: View) -> int:
     return summaries.HOUR if whole_hours else summaries.BUCKET
 
 
-def _buckets(view: View, widest: int) -> Sql:
+def keyset(params: Params) -> int:
+    """The smallest summary key set holding the request's groups and filters."""
+    groups = {f for f in GROUP_FLAGS if params[f]}
+    if groups <= DEFAULT_KEYSET_GROUPS and params["s_device"] is None \
+            and params["s_provider"] is None:
+        return summaries.DEFAULT
+    return summaries.FULL
+
+
+def _buckets(params: Params, view: View) -> Sql:
     parts = [Sql("(m.span = ? AND m.bucket BETWEEN ? AND ?)", piece)
-             for piece in summaries.pieces(view.low, view.high, widest)]
-    return join(parts, " OR ")
+             for piece in summaries.pieces(view.low, view.high, widest_span(params, view))]
+    return Sql(f"m.keyset = ? AND ({join(parts, ' OR ').text})",
+               (keyset(params), *join(parts, " OR ").params))
 
 
 def summaries_answer(params: Params, view: View) -> bool:
