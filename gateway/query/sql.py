@@ -51,6 +51,15 @@ def starts_with(expr: Sql, prefix: str) -> Sql:
     return Sql(f"{expr.text} LIKE ? ESCAPE '\\'", (*expr.params, escaped + "%"))
 
 
+def matching(expr: Sql, pattern: str) -> Sql:
+    """MOR's match: `%` in `pattern` is a wildcard (`_` matches itself); otherwise a
+    prefix."""
+    if "%" not in pattern:
+        return starts_with(expr, pattern)
+    escaped = pattern.replace("\\", "\\\\").replace("_", "\\_")
+    return Sql(f"{expr.text} LIKE ? ESCAPE '\\'", (*expr.params, escaped))
+
+
 def when(condition: Sql, expr: Sql) -> Sql:
     """`expr` where `condition` holds, else NULL."""
     if condition is TRUE:

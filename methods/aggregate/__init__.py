@@ -10,23 +10,15 @@ from gateway import roles
 from gateway.context import Context, Params, RpcMethod
 from gateway.errors import InvalidParams, Unprocessable
 from gateway.query import run
-from gateway.query.select import Column, Filter, Select
-from gateway.query.sql import Sql, join, one_of, starts_with
-from gateway.storage import finished_calls as calls
+from gateway.query.select import Select
 from gateway.query.zones import offsets
 from gateway.storage import ledgers, references, summaries
 from gateway.storage.tenants import ROOT_PATH
-from methods.aggregate import columns
-from methods.aggregate.columns import (CURRENCY, KEYS, UTC_DAY, Store, View, raw_store,
-                                       summary_store, visible)
+from methods.aggregate import plan
+from methods.aggregate.columns import CURRENCY, KEYS, UTC_DAY, View
 from methods.aggregate.figures import Rates, Sums, day_text, figures
 from methods.aggregate.params import (DEFAULT_GROUPS, GROUP_FLAGS, OBJECT_FILTERS,
                                       AggregateParams)
-
-# Groups the default key set of the summaries holds (day and hour come from the buckets).
-DEFAULT_KEYSET_GROUPS = {*DEFAULT_GROUPS, "group_by_day", "group_by_hour"}
-OBJECT_KEYS = {"s_originator_id": "originator_id", "s_terminator_id": "terminator_id",
-               "s_device": "device_id", "s_provider": "provider_id"}
 
 METHOD = "aggregate_get"
 Key = tuple[Any, ...]
@@ -55,18 +47,6 @@ def _range(params: Params, zone: ZoneInfo, max_days: int) -> tuple[int, int]:
     return low, high
 
 
-def _pattern(expr: Sql, value: str) -> Sql:
-    """`%` is a wildcard; otherwise a prefix."""
-    if "%" not in value:
-        return starts_with(expr, value)
-    escaped = value.replace("\\", "\\\\").replace("_", "\\_")
-    return Sql(f"{expr.text} LIKE ? ESCAPE '\\'", (*expr.params, escaped))
-
-
-PATTERN_FILTERS = (("a_src", "o.src"), ("a_dst", "o.dst"), ("clid", "o.src"))
-RAW_ONLY = ("a_src", "a_dst", "clid", "s_duration")  # the summaries hold no numbers
-
-
 async def _check_objects(context: Context, params: Params) -> None:
     for param, table in OBJECT_FILTERS.items():
         object_id = params[param]
@@ -75,75 +55,13 @@ async def _check_objects(context: Context, params: Params) -> None:
             raise InvalidParams.missing_object(param, table, object_id)
 
 
-def _filters(params: Params, store: Store, keys: dict[str, Column], view: View) -> list[Filter]:
-    where = [visible(store, view.scope)]
-    if store.summary:
-        where.append(Filter(_buckets(params, view)))
-    else:
-        where += [calls.ENDED_CALLS, calls.set_up_between(view.low, view.high)]
-    for param, key in OBJECT_KEYS.items():
-        if params[param] is not None:
-            column = keys[key]
-            where.append(Filter(one_of(column.expr, [params[param]]), column.needs))
-    for param, expr in PATTERN_FILTERS:
-        if params[param] is not None:
-            where.append(Filter(_pattern(Sql(expr), params[param])))
-    if params["s_duration"] is not None:
-        where.append(Filter(Sql("COALESCE(o.billsec, 0) >= ?", (params["s_duration"],))))
-    if params["dst_group"] is not None:
-        where.append(Filter(one_of(keys["dst_group"].expr, [params["dst_group"]])))
-    return where
-
-
-def widest_span(params: Params, view: View) -> int:
-    """The widest summary span whose buckets fall within one row: a UTC day unless rows
-    are hours or local days; an hour when the zone's offsets are whole hours."""
-    local = params["group_by_hour"] or (params["group_by_day"] and any(
-        offset for _, offset in offsets(view.zone, view.low, view.high)))
-    if not local:
-        return summaries.DAY
-    whole_hours = all(offset % summaries.HOUR == 0
-                      for _, offset in offsets(view.zone, view.low, view.high))
-    return summaries.HOUR if whole_hours else summaries.BUCKET
-
-
-def keyset(params: Params) -> int:
-    """The smallest summary key set holding the request's groups and filters."""
-    groups = {f for f in GROUP_FLAGS if params[f]}
-    if groups <= DEFAULT_KEYSET_GROUPS and params["s_device"] is None \
-            and params["s_provider"] is None:
-        return summaries.DEFAULT
-    return summaries.FULL
-
-
-def _buckets(params: Params, view: View) -> Sql:
-    parts = [Sql("(m.span = ? AND m.bucket BETWEEN ? AND ?)", piece)
-             for piece in summaries.pieces(view.low, view.high, widest_span(params, view))]
-    return Sql(f"m.keyset = ? AND ({join(parts, ' OR ').text})",
-               (keyset(params), *join(parts, " OR ").params))
-
-
 def summaries_answer(params: Params, view: View) -> bool:
     """Whether the summaries cover the request: whole 15-minute buckets at both ends, no
     filter on numbers, and a zone whose offsets over the range are whole buckets."""
     return (summaries.covers(view.low, view.high)
-            and all(params[p] is None for p in RAW_ONLY)
+            and all(params[p] is None for p in plan.RAW_ONLY)
             and all(offset % summaries.BUCKET == 0
                     for _, offset in offsets(view.zone, view.low, view.high)))
-
-
-def selects(params: Params, view: View, names: list[str], summary: bool) -> list[Select]:
-    """The queries of the groups' sums: from the summaries, or from the raw calls (and,
-    for the operator, the carriers' charges per attempt)."""
-    stores = [summary_store()] if summary else \
-        [raw_store()] + ([raw_store(charged=True)] if view.operator else [])
-    out = []
-    for store in stores:
-        keys = columns.keys(store, view)
-        dims = [keys[n] for n in names] + [keys[UTC_DAY], keys[CURRENCY]]
-        out.append(Select(store.source, dims + columns.measures(store, view),
-                          _filters(params, store, keys, view), grouped=True))
-    return out
 
 
 def row_keys(params: Params) -> list[str]:
@@ -194,7 +112,7 @@ async def aggregate(context: Context, params: Params,
     await _check_objects(context, params)
     names = row_keys(params)
     summary = use_summaries and summaries_answer(params, view)
-    groups = await _sums(context, selects(params, view, names, summary), names)
+    groups = await _sums(context, plan.selects(params, view, names, summary), names)
     total = Sums()
     for sums in groups.values():
         total.merge(sums)

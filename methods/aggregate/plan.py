@@ -1,0 +1,85 @@
+"""How `aggregate_get` reads: from the summaries (which key set, which spans) or from
+the raw calls, and the filters of either."""
+
+from __future__ import annotations
+
+from gateway.context import Params
+from gateway.query.select import Column, Filter, Select
+from gateway.query.sql import Sql, join, matching, one_of
+from gateway.query.zones import offsets
+from gateway.storage import finished_calls as calls
+from gateway.storage import summaries
+from methods.aggregate import columns
+from methods.aggregate.columns import (CURRENCY, UTC_DAY, Store, View, raw_store,
+                                       summary_store, visible)
+from methods.aggregate.params import DEFAULT_GROUPS, GROUP_FLAGS
+
+# Groups the default key set of the summaries holds (day and hour come from the buckets).
+DEFAULT_KEYSET_GROUPS = {*DEFAULT_GROUPS, "group_by_day", "group_by_hour"}
+OBJECT_KEYS = {"s_originator_id": "originator_id", "s_terminator_id": "terminator_id",
+               "s_device": "device_id", "s_provider": "provider_id"}
+
+PATTERN_FILTERS = (("a_src", "o.src"), ("a_dst", "o.dst"), ("clid", "o.src"))
+RAW_ONLY = ("a_src", "a_dst", "clid", "s_duration")  # the summaries hold no numbers
+
+
+def filters(params: Params, store: Store, keys: dict[str, Column], view: View) -> list[Filter]:
+    where = [visible(store, view.scope)]
+    if store.summary:
+        where.append(Filter(_buckets(params, view)))
+    else:
+        where += [calls.ENDED_CALLS, calls.set_up_between(view.low, view.high)]
+    for param, key in OBJECT_KEYS.items():
+        if params[param] is not None:
+            column = keys[key]
+            where.append(Filter(one_of(column.expr, [params[param]]), column.needs))
+    for param, expr in PATTERN_FILTERS:
+        if params[param] is not None:
+            where.append(Filter(matching(Sql(expr), params[param])))
+    if params["s_duration"] is not None:
+        where.append(Filter(Sql("COALESCE(o.billsec, 0) >= ?", (params["s_duration"],))))
+    if params["dst_group"] is not None:
+        where.append(Filter(one_of(keys["dst_group"].expr, [params["dst_group"]])))
+    return where
+
+
+def widest_span(params: Params, view: View) -> int:
+    """The widest summary span whose buckets fall within one row: a UTC day unless rows
+    are hours or local days; an hour when the zone's offsets are whole hours."""
+    local = params["group_by_hour"] or (params["group_by_day"] and any(
+        offset for _, offset in offsets(view.zone, view.low, view.high)))
+    if not local:
+        return summaries.DAY
+    whole_hours = all(offset % summaries.HOUR == 0
+                      for _, offset in offsets(view.zone, view.low, view.high))
+    return summaries.HOUR if whole_hours else summaries.BUCKET
+
+
+def keyset(params: Params) -> int:
+    """The smallest summary key set holding the request's groups and filters."""
+    groups = {f for f in GROUP_FLAGS if params[f]}
+    if groups <= DEFAULT_KEYSET_GROUPS and params["s_device"] is None \
+            and params["s_provider"] is None:
+        return summaries.DEFAULT
+    return summaries.FULL
+
+
+def _buckets(params: Params, view: View) -> Sql:
+    parts = [Sql("(m.span = ? AND m.bucket BETWEEN ? AND ?)", piece)
+             for piece in summaries.pieces(view.low, view.high, widest_span(params, view))]
+    return Sql(f"m.keyset = ? AND ({join(parts, ' OR ').text})",
+               (keyset(params), *join(parts, " OR ").params))
+
+
+def selects(params: Params, view: View, names: list[str], summary: bool) -> list[Select]:
+    """The queries of the groups' sums: from the summaries, or from the raw calls (and,
+    for the operator, the carriers' charges per attempt)."""
+    stores = [summary_store()] if summary else \
+        [raw_store()] + ([raw_store(charged=True)] if view.operator else [])
+    out = []
+    for store in stores:
+        keys = columns.keys(store, view)
+        dims = [keys[n] for n in names] + [keys[UTC_DAY], keys[CURRENCY]]
+        out.append(Select(store.source, dims + columns.measures(store, view),
+                          filters(params, store, keys, view), grouped=True))
+    return out
