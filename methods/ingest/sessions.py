@@ -290,6 +290,9 @@ async def stored_as_sent(context: Context, records: list[Any]) -> set[int]:
                 index)
     known: set[int] = set()
     for tenant, sessions in wanted.items():
+        # A session sent more than once in the batch may change in between (a correction
+        # and back): only the batch's own order decides, so none of its records is skipped.
+        sessions = {sid: indexes for sid, indexes in sessions.items() if len(indexes) == 1}
         tenant_id = context.caller.tenant_id
         if tenant is not None:
             row = await tenant_store.by_name_in_scope(context.db, tenant, context.caller.scope)
