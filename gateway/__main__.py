@@ -55,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--code-deck", type=int, help="code deck for destinations")
 
     demo = sub.add_parser("demo", parents=[common], help="fill the store with demo data")
-    demo.add_argument("--calls", type=int, default=20_000)
+    demo.add_argument("--calls", type=int, default=20_000,
+                      help="sessions to generate (default 20,000). Up to 200,000 they are "
+                           "stored through ingest.sessions; above that by the bulk loader "
+                           "(the same rows by multi-row inserts in large transactions, the "
+                           "call summaries rebuilt once at the end; several times faster)")
     demo.add_argument("--seed", type=int, default=1)
     return parser
 

@@ -1,0 +1,425 @@
+"""Time of `aggregate_get` on its summary path and on its raw path, each against
+hand-written SQL for the same answer run with sqlite3 in the same process, in the same run.
+
+    python bench/aggregate.py [--full] [--runs 5] [--warmups 1] [--diagnose]
+
+The data: `gateway demo`'s generated month of traffic (customers, resellers, carriers,
+1 to 3 attempts, real destinations and prices in several currencies), 1,000,000 sessions
+(the quick default) or 10,000,000 (--full) over 30 days, built once by `gateway demo`'s
+own code with its bulk loader (`gateway.demo.bulk`: multi-row inserts, the summaries
+rebuilt once) and cached in bench/.data/. The demo's anchor is fixed at a UTC midnight,
+so both windows, the last day and the whole 30 days, are whole days.
+
+The method runs in-process, as the root admin, through `aggregate(context, params,
+use_summaries)` on the gateway's own SQLite backend (aiosqlite, its reader threads); the
+hand SQL through Python's sqlite3 on its own connection; the whole process pinned to one
+core (core 0). No HTTP: the figures are the method's own work (SQL, merging the rows per
+currency and UTC day, money conversion, rows as dicts). Each request: its answer is checked
+against the hand SQL's first (every row's counts, seconds and PDD exactly; price and cost
+after the same conversion: reported, not fatal), then `--warmups` untimed runs and `--runs`
+timed runs, method and hand SQL alternating; median (min-max).
+
+The hand SQL: raw path, one GROUP BY over sessions and legs (originating leg, the
+reported terminating leg, and for the operator's cost every charged attempt: a UNION ALL
+of the two, grouped once), by the group keys' ids, UTC day and currency, the names joined
+to the grouped rows; summary path, one GROUP BY over call_summaries (the key set and the
+day buckets a DBA would choose for the window), the names joined the same way. Every row
+is fetched. --diagnose prints the row counts of the stores and the query plans of the
+method's statements and of the hand SQL.
+
+Targets (spec): a 30-day window over 10M calls under 1 s on SQLite (summary path); the
+raw path within 1.2x of its hand SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import io
+import os
+import sqlite3
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / ".data"
+sys.path[:0] = [str(ROOT)]
+
+DATA_VERSION = 1  # bump when the cached data set changes (with the demo's own version)
+ANCHOR = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)  # the data ends at a UTC midnight
+SEED = 1
+DAY = 86_400
+RAW_TARGET = 1.2
+SUMMARY_TARGET_S = 1.0  # 30 days over 10M calls
+
+# (label, group flags); the first is the default grouping (no flag).
+GROUPINGS: list[tuple[str, dict[str, int]]] = [
+    ("default (user, terminator, dst group)", {}),
+    ("by day", {"group_by_day": 1}),
+    ("by device and provider", {"group_by_device": 1, "group_by_provider": 1}),
+]
+# group flag -> the row keys it adds, as the hand SQL computes them: (name, inner
+# expression, outer expression): the inner one groups, the outer one reads the grouped row
+# (names joined to the grouped ids).
+HAND_KEYS: dict[str, list[tuple[str, str, str]]] = {
+    "group_by_user": [("originator_id", "{o}.client_id", "g.originator_id"),
+                      ("originator_name", "", "oc.name")],
+    "group_by_device": [("device_id", "{o}.account_id", "g.device_id"),
+                        ("device_name", "", "oa.name")],
+    "group_by_terminator": [("terminator_id", "{t}.client_id", "g.terminator_id"),
+                            ("terminator_name", "", "tc.name")],
+    "group_by_provider": [("provider_id", "{t}.account_id", "g.provider_id"),
+                          ("provider_name", "", "ta.name")],
+    "group_by_dst_group": [("dst_group", "{o}.dst_name", "g.dst_group")],
+    "group_by_dst": [("dst", "{o}.dst_code", "g.dst")],
+    "group_by_day": [("day", "{time} / 86400", "g.day")],
+    "group_by_user_rate": [("user_rate", "{o}.rates_code", "g.user_rate")],
+    "group_by_provider_rate": [("provider_rate", "{t}.rates_code", "g.provider_rate")],
+}
+NAME_JOINS = {"originator_name": "LEFT JOIN clients oc ON oc.id = g.originator_id",
+              "device_name": "LEFT JOIN accounts oa ON oa.id = g.device_id",
+              "terminator_name": "LEFT JOIN clients tc ON tc.id = g.terminator_id",
+              "provider_name": "LEFT JOIN accounts ta ON ta.id = g.provider_id"}
+# The summaries' columns of the same keys.
+SUMMARY_COLUMNS = {"{o}.client_id": "m.originator_id", "{o}.account_id": "m.device_id",
+                   "{t}.client_id": "m.terminator_id", "{t}.account_id": "m.provider_id",
+                   "{o}.dst_name": "m.dst_group", "{o}.dst_code": "m.dst",
+                   "{o}.rates_code": "m.user_rate", "{t}.rates_code": "m.provider_rate",
+                   "{time} / 86400": "m.bucket / 86400"}
+DEFAULT_FLAGS = ("group_by_user", "group_by_terminator", "group_by_dst_group")
+
+
+# ---------------------------------------------------------------- the data set
+
+def database(calls: int) -> Path:
+    """The cached SQLite database of `calls` demo sessions, built when missing."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"aggregate-v{DATA_VERSION}-{calls}.db"
+    if path.exists():
+        return path
+    from gateway.config import load_config
+    from gateway.demo import command, run_demo
+
+    partial = path.with_name(path.name + ".partial")
+    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)
+    path_of = "bulk loader" if command.is_bulk(calls) else "ingest path"
+    print(f"building {path.name}: gateway demo --calls {calls:,} (its {path_of}; once)",
+          file=sys.stderr)
+    config = load_config(environ={}, search_default=False, overrides={
+        "database": f"sqlite:///{partial}", "exports": {"folder": str(DATA / "exports")}})
+    started = time.perf_counter()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = run_demo(config, calls=calls, seed=SEED, anchor=ANCHOR)
+    if code != 0:
+        raise SystemExit(f"gateway demo failed ({code}):\n{printed.getvalue()}")
+    with sqlite3.connect(partial) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    partial.rename(path)
+    for leftover in (Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)
+    print(f"built in {time.perf_counter() - started:.0f} s: "
+          f"{printed.getvalue().strip().splitlines()[-1]}", file=sys.stderr)
+    return path
+
+
+# ---------------------------------------------------------------- requests and hand SQL
+
+def windows() -> list[tuple[str, int, int]]:
+    end = int(ANCHOR.timestamp())
+    return [("1 day", end - DAY, end - 1), ("30 days", end - 30 * DAY, end - 1)]
+
+
+def flags_of(groups: dict[str, int]) -> list[str]:
+    chosen = [f for f, on in groups.items() if on] or list(DEFAULT_FLAGS)
+    return [f for f in HAND_KEYS if f in chosen]
+
+
+def _keys(groups: dict[str, int]) -> list[tuple[str, str, str]]:
+    return [k for flag in flags_of(groups) for k in HAND_KEYS[flag]]
+
+
+def _outer(groups: dict[str, int], inner: str) -> str:
+    keys = _keys(groups)
+    joins = " ".join(NAME_JOINS[name] for name, _, _ in keys if name in NAME_JOINS)
+    values = ", ".join(f"{outer} AS {name}" for name, _, outer in keys)
+    return (f"SELECT {values}, g.utc_day, g.currency, g.calls, g.answered, g.billsec, "
+            f"g.pdd_ms, g.pdd_calls, g.price, g.cost FROM ({inner}) g {joins}")
+
+
+def _group_by(groups: dict[str, int], column: Callable[[str], str]) -> tuple[str, str]:
+    """(the grouped key columns `expr AS name`, their names) of the inner query."""
+    inner = [(name, column(expr)) for name, expr, _ in _keys(groups) if expr]
+    return (", ".join(f"{expr} AS {name}" for name, expr in inner),
+            ", ".join(name for name, _ in inner))
+
+
+RAW_FROM = """FROM sessions s
+    JOIN legs o ON o.session_id = s.id AND o.role = 'orig'
+    LEFT JOIN legs t ON t.session_id = s.id AND t.leg_id = s.term_leg"""
+RAW_WHERE = "s.kind = 'call' AND s.end_time IS NOT NULL AND s.setup_time BETWEEN ? AND ?"
+ANSWERED = "s.start_time IS NOT NULL"
+WITH_PDD = f"{ANSWERED} AND o.pdd_ms IS NOT NULL"
+
+
+def raw_sql(groups: dict[str, int]) -> str:
+    """The operator's figures from the raw calls: each call once on its originating
+    side's currency, and each charged attempt's amount as cost on its own currency."""
+    keys, names = _group_by(groups, lambda e: e.format(o="o", t="t", time="s.setup_time"))
+    calls = f"""SELECT {keys}, s.setup_time / 86400 AS utc_day, o.currency AS currency,
+        1 AS calls, CASE WHEN {ANSWERED} THEN 1 ELSE 0 END AS answered,
+        COALESCE(o.billsec, 0) AS billsec,
+        CASE WHEN {WITH_PDD} THEN o.pdd_ms ELSE 0 END AS pdd_ms,
+        CASE WHEN {WITH_PDD} THEN 1 ELSE 0 END AS pdd_calls,
+        COALESCE(o.reseller_amount, o.amount, 0) AS price, 0 AS cost
+        {RAW_FROM} WHERE {RAW_WHERE}"""
+    charges = f"""SELECT {keys}, s.setup_time / 86400, x.currency, 0, 0, 0, 0, 0, 0,
+        x.amount {RAW_FROM}
+        JOIN legs x ON x.session_id = s.id AND x.role = 'term' AND x.amount IS NOT NULL
+        WHERE {RAW_WHERE}"""
+    inner = f"""SELECT {names}, utc_day, currency, SUM(calls) AS calls,
+        SUM(answered) AS answered, SUM(billsec) AS billsec, SUM(pdd_ms) AS pdd_ms,
+        SUM(pdd_calls) AS pdd_calls, SUM(price) AS price, SUM(cost) AS cost
+        FROM ({calls} UNION ALL {charges}) GROUP BY {names}, utc_day, currency"""
+    return _outer(groups, inner)
+
+
+def summary_sql(groups: dict[str, int]) -> str:
+    """The same figures from the summaries: the smallest key set holding the groups, the
+    day buckets of the (whole days) window."""
+    from gateway.storage import summaries
+
+    keys, names = _group_by(groups, lambda e: SUMMARY_COLUMNS[e])
+    keyset = summaries.DEFAULT if set(flags_of(groups)) <= {*DEFAULT_FLAGS, "group_by_day"} \
+        else summaries.FULL
+    inner = f"""SELECT {keys}, m.bucket / 86400 AS utc_day, m.currency AS currency,
+        SUM(m.calls) AS calls, SUM(m.answered) AS answered, SUM(m.billsec) AS billsec,
+        SUM(m.pdd_ms) AS pdd_ms, SUM(m.pdd_calls) AS pdd_calls, SUM(m.billed) AS price,
+        SUM(m.charges) AS cost
+        FROM call_summaries m
+        WHERE m.keyset = {keyset} AND m.span = {DAY} AND m.bucket BETWEEN ? AND ?
+        GROUP BY {names}, utc_day, m.currency"""
+    return _outer(groups, inner)
+
+
+def hand_params(summary: bool, low: int, high: int) -> tuple[int, ...]:
+    return (low, high - DAY + 1) if summary else (low, high, low, high)
+
+
+def hand_answer(rows: list[sqlite3.Row], groups: dict[str, int],
+                rates_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The hand SQL's rows as the method's answer: sums per group merged over currency
+    and UTC day, then the method's own figures (conversion, rounding, ratios)."""
+    from methods.aggregate.figures import Rates, Sums, day_text, figures
+
+    names = [name for name, _, _ in _keys(groups)]
+    groups_sums: dict[tuple[Any, ...], Sums] = {}
+    total = Sums()
+    for row in rows:
+        key = tuple(row[n] for n in names)
+        sums = groups_sums.setdefault(key, Sums())
+        values = {k: row[k] for k in ("calls", "answered", "billsec", "pdd_ms", "pdd_calls",
+                                      "price", "cost")}
+        sums.add(values, row["currency"], row["utc_day"])
+        total.add(values, row["currency"], row["utc_day"])
+    rates = Rates("USD", rates_rows)
+    out = []
+    for key, sums in sorted(groups_sums.items(),
+                            key=lambda item: tuple((v is None, v) for v in item[0])):
+        shown = dict(zip(names, key))
+        if "day" in shown and shown["day"] is not None:
+            shown["day"] = day_text(shown["day"])
+        out.append({**shown, **figures(sums, rates, False)})
+    return {"aggregates": out, "totals": figures(total, rates, False)}
+
+
+EXACT = ("total_calls", "answered_calls", "asr", "billsec", "acd", "pdd")
+
+
+def compare(got: dict[str, Any], expected: dict[str, Any], label: str) -> list[str]:
+    """Stops on a difference in counts, seconds or PDD; returns money differences."""
+    problems, money = [], []
+    if len(got["aggregates"]) != len(expected["aggregates"]):
+        problems.append(f"{len(got['aggregates'])} rows, hand SQL "
+                        f"{len(expected['aggregates'])}")
+    pairs = list(zip(got["aggregates"], expected["aggregates"]))
+    pairs.append((got["totals"], expected["totals"]))
+    for a, b in pairs:
+        keys = [k for k in b if k not in EXACT and k not in ("price", "cost")]
+        if any(a.get(k) != b[k] for k in keys) or any(a[k] != b[k] for k in EXACT):
+            problems.append(f"first difference: method {a}, hand SQL {b}")
+            break
+        if a["price"] != b["price"] or a["cost"] != b["cost"]:
+            money.append(f"{label}: money differs: method {a}, hand SQL {b}")
+    if problems:
+        raise SystemExit(f"MISMATCH, {label}: " + "; ".join(problems))
+    return money[:3]
+
+
+# ---------------------------------------------------------------- timing
+
+def summary(figures: list[float]) -> str:
+    return (f"{statistics.median(figures) * 1e3:9.1f} ms "
+            f"({min(figures) * 1e3:.1f}-{max(figures) * 1e3:.1f})")
+
+
+def plan_lines(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[str]:
+    return [f"      {row[3]}" for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+
+async def bench(path: Path, args: argparse.Namespace) -> None:
+    from gateway.commands import as_root
+    from gateway.config import load_config
+    from gateway.context import Context
+    from methods.aggregate import aggregate
+    from methods.aggregate.params import AggregateParams
+
+    config = load_config(environ={}, search_default=False,
+                         overrides={"database": f"sqlite:///{path}"})
+    hand = sqlite3.connect(path)
+    hand.row_factory = sqlite3.Row
+
+    async def work(context: Context) -> None:
+        rates = [dict(r) for r in hand.execute(
+            "SELECT currency, valid_from, rate_to_usd FROM currency_rates "
+            "ORDER BY currency, valid_from")]
+        if args.diagnose:
+            diagnose(hand)
+        results = []
+        notes: list[str] = []
+        for summary_path in (True, False):
+            for glabel, groups in GROUPINGS:
+                for wlabel, low, high in windows():
+                    params = AggregateParams().load({"from": low, "till": high, **groups})
+                    sql = summary_sql(groups) if summary_path else raw_sql(groups)
+                    values = hand_params(summary_path, low, high)
+                    label = (f"{'summary' if summary_path else 'raw'} path, {wlabel}, "
+                             f"{glabel}")
+                    got = await aggregate(context, params, summary_path)
+                    expected = hand_answer(hand.execute(sql, values).fetchall(), groups, rates)
+                    notes += compare(got, expected, label)
+                    for _ in range(args.warmups):
+                        await aggregate(context, params, summary_path)
+                        hand.execute(sql, values).fetchall()
+                    method_s, hand_s = [], []
+                    for _ in range(args.runs):
+                        started = time.perf_counter()
+                        await aggregate(context, params, summary_path)
+                        method_s.append(time.perf_counter() - started)
+                        started = time.perf_counter()
+                        hand.execute(sql, values).fetchall()
+                        hand_s.append(time.perf_counter() - started)
+                    results.append((label, len(got["aggregates"]), got["totals"]["total_calls"],
+                                    method_s, hand_s, summary_path, wlabel))
+                    if args.diagnose:
+                        print_plans(hand, context, params, summary_path, sql, values, label)
+        report(path, results, notes, args)
+
+    await as_root(config, work)
+    hand.close()
+
+
+def report(path: Path, results: list[Any], notes: list[str], args: argparse.Namespace) -> None:
+    with sqlite3.connect(path) as conn:
+        ended = conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = 'call' "
+                             "AND end_time IS NOT NULL").fetchone()[0]
+        sessions = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+    print(f"{sessions:,} demo sessions ({ended:,} ended calls) over 30 days, {path.name} "
+          f"({path.stat().st_size / 1e9:.2f} GB); aggregate() in-process as the root admin "
+          f"vs hand SQL (sqlite3), one process pinned to core 0; {args.runs} runs after "
+          f"{args.warmups} warm-up(s), median (min-max); answers checked equal (counts, "
+          f"seconds, PDD) before timing")
+    for label, rows, calls, method_s, hand_s, summary_path, window in results:
+        ratio = statistics.median(method_s) / statistics.median(hand_s)
+        print(f"{label} ({rows:,} rows, {calls:,} calls)")
+        line = (f"    method {summary(method_s)}   hand SQL {summary(hand_s)}   "
+                f"ratio {ratio:.2f}")
+        if summary_path and window == "30 days":
+            median = statistics.median(method_s)
+            line += (f"   (target for 10M calls: under {SUMMARY_TARGET_S:.0f} s: "
+                     f"{'met' if median < SUMMARY_TARGET_S else 'MISSED'} here)")
+        elif not summary_path:
+            line += f"   (target {RAW_TARGET}: {'met' if ratio <= RAW_TARGET else 'MISSED'})"
+        print(line)
+    for note in notes:
+        print(f"note: {note}")
+
+
+def diagnose(conn: sqlite3.Connection) -> None:
+    print("row counts:")
+    ended = conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = 'call' "
+                         "AND end_time IS NOT NULL").fetchone()[0]
+    print(f"    ended calls {ended:,}; legs "
+          f"{conn.execute('SELECT COUNT(*) FROM legs').fetchone()[0]:,}")
+    for wlabel, low, high in windows():
+        calls = conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = 'call' AND end_time "
+                             "IS NOT NULL AND setup_time BETWEEN ? AND ?",
+                             (low, high)).fetchone()[0]
+        print(f"    {wlabel}: {calls:,} ended calls; call_summaries rows by key set and "
+              "span (rows in the window):")
+        for keyset, span, rows, inside in conn.execute(
+                "SELECT keyset, span, COUNT(*), SUM(bucket BETWEEN ? AND ? - span + 1) "
+                "FROM call_summaries GROUP BY keyset, span ORDER BY keyset, span",
+                (low, high)):
+            print(f"      key set {keyset}, span {span:>5} s: {rows:,} rows "
+                  f"({inside:,} in the window)")
+
+
+def print_plans(conn: sqlite3.Connection, context: Any, params: dict[str, Any],
+                summary_path: bool, sql: str, values: tuple[Any, ...], label: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from gateway.query.select import compile_select
+    from gateway.storage.tenants import ROOT_PATH
+    from methods import aggregate as method
+    from methods.aggregate.columns import View
+
+    zone = ZoneInfo("UTC")
+    view = View(scope=ROOT_PATH, operator=True, zone=zone, low=params["from_"],
+                high=params["till"], user_price=False, real_billsec=False)
+    names = method.row_keys(params)
+    use = summary_path and method.summaries_answer(params, view)
+    print(f"  {label}:")
+    try:
+        selects = method.plan.selects(params, view, names, use)
+    except (AttributeError, TypeError) as exc:  # the method's layout moved on
+        print(f"    (the method's statements are not at hand: {exc})")
+        selects = []
+    for n, select in enumerate(selects):
+        compiled = compile_select(select, "sqlite")
+        started = time.perf_counter()
+        rows = conn.execute(compiled.sql, compiled.params).fetchall()
+        took = time.perf_counter() - started
+        print(f"    method statement {n + 1} alone: {len(rows):,} rows in {took * 1e3:.1f} ms:")
+        print(f"      {compiled.sql}")
+        print("\n".join(plan_lines(conn, compiled.sql, compiled.params)))
+    print("    hand SQL:")
+    print("\n".join(plan_lines(conn, sql, values)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="10,000,000 calls (else 1,000,000)")
+    parser.add_argument("--calls", type=int, help="another size")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--warmups", type=int, default=1)
+    parser.add_argument("--diagnose", action="store_true",
+                        help="row counts, query plans, the method's statements timed alone")
+    args = parser.parse_args()
+    calls = args.calls or (10_000_000 if args.full else 1_000_000)
+    path = database(calls)  # both cores: the generator runs in a process of its own
+    load = os.getloadavg()[0]
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})  # this thread and the backend's threads started later
+    print(f"load average at the start {load:.2f}")
+    asyncio.run(bench(path, args))
+
+
+if __name__ == "__main__":
+    main()
