@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway import money
+from methods.ingest.record_fields import Currency
 from methods.validators import zone_name
 
 GROUP_FLAGS = ("group_by_user", "group_by_device", "group_by_terminator", "group_by_provider",
@@ -35,22 +35,13 @@ def _pattern() -> fields.String:
                          metadata={"description": "`%` is a wildcard; otherwise a prefix"})
 
 
-class CurrencyCode(fields.String):
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).upper()
-        try:
-            return money.check_currency(text)
-        except money.MoneyError as exc:
-            raise ValidationError(str(exc)) from None
-
-
 class AggregateParams(Schema):
     from_ = fields.Integer(strict=True, load_default=None, allow_none=True, data_key="from",
                            validate=TIMES,
                            metadata={"description": "Unix seconds; default today 00:00:00"})
     till = fields.Integer(strict=True, load_default=None, allow_none=True, validate=TIMES,
                           metadata={"description": "Unix seconds; default today 23:59:59"})
-    a_currency = CurrencyCode(load_default=DEFAULT_CURRENCY)
+    a_currency = Currency(load_default=DEFAULT_CURRENCY)
     group_by_user = _flag()
     group_by_device = _flag()
     group_by_terminator = _flag()
