@@ -34,6 +34,7 @@ from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 from conftest import JSON, make_config
+from tenant_tree import LABELS, PARENT, SUBTREE, ancestors
 from gateway.config import Config
 
 METHOD = "reports.active_sessions.query"
@@ -61,18 +62,6 @@ FILTERS = {**{f"{side}_{name}": pool for side in ("orig", "term") for name, pool
 
 # --- the tenant tree --------------------------------------------------------------------------
 
-PARENT = {"R": "root", "R2": "root", "C1": "R", "C2": "R", "C3": "R2"}
-LABELS = ["root", *PARENT]
-
-
-def ancestors(label: str) -> list[str]:
-    chain = [label]
-    while chain[-1] in PARENT:
-        chain.append(PARENT[chain[-1]])
-    return chain
-
-
-SUBTREE = {label: {t for t in LABELS if label in ancestors(t)} for label in LABELS}
 # (role, tenant) of the callers
 CALLERS = [("admin", "root"), ("reseller", "R"), ("reseller", "R2"), ("customer", "C1"),
            ("customer", "C2")]

@@ -56,6 +56,7 @@ from hypothesis.control import currently_in_test_context
 
 import methods.aggregate as aggregate_method
 from conftest import make_config, root_context
+from tenant_tree import LABELS, PARENT, SUBTREE
 from gateway import appkeys, roles
 from gateway.auth import UNLIMITED, Caller
 from gateway.config import Config
@@ -68,18 +69,6 @@ from methods.aggregate.params import GROUP_FLAGS
 
 # --- the tenant tree -------------------------------------------------------------------------
 
-PARENT = {"R": "root", "R2": "root", "C1": "R", "C2": "R", "C3": "R2"}
-LABELS = ["root", *PARENT]
-
-
-def ancestors(label: str) -> list[str]:
-    chain = [label]
-    while chain[-1] in PARENT:
-        chain.append(PARENT[chain[-1]])
-    return chain
-
-
-SUBTREE = {label: {t for t in LABELS if label in ancestors(t)} for label in LABELS}
 CALLERS = ("root", "R")  # the root admin, and the reseller R
 
 # --- time ------------------------------------------------------------------------------------
