@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from gateway.query.select import Filter, Join, Source
 from gateway.query.sql import Sql
+from gateway.storage.sessions import ORIG_LEG_ON, TERM_LEG_ON
 
 ENDED_CALLS = Filter(Sql("s.kind = 'call' AND s.end_time IS NOT NULL"))
-BASE = "sessions s JOIN legs o ON o.session_id = s.id AND o.role = 'orig'"
-TERM_LEG = "LEFT JOIN legs t ON t.session_id = s.id AND t.leg_id = s.term_leg"
+BASE = f"sessions s JOIN legs o ON {ORIG_LEG_ON}"
+TERM_LEG = f"LEFT JOIN legs t ON {TERM_LEG_ON}"
 # Every terminating attempt of a call that carries an amount: a row per attempt.
 CHARGES = "JOIN legs x ON x.session_id = s.id AND x.role = 'term' AND x.amount IS NOT NULL"
 _ANSWERED = "s.start_time IS NOT NULL"

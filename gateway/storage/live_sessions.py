@@ -10,12 +10,9 @@ from gateway.query.scope import tenant_within
 from gateway.query.select import Filter, Join, Source
 from gateway.query.sql import TRUE, Sql, when
 from gateway.storage.backend import Connection
+from gateway.storage.sessions import ORIG_LEG_ON, TERM_LEG_ON
 
 LIVE_CALLS = Filter(Sql("s.kind = 'call' AND s.end_time IS NULL"))
-
-# A call has exactly one orig leg (ingest refuses anything else).
-ORIG_ON = "o.session_id = s.id AND o.role = 'orig'"
-TERM_ON = "t.session_id = s.id AND t.leg_id = s.term_leg"
 
 
 def _leg_joins(leg: str, on: str, deck: int | None) -> tuple[Join, ...]:
@@ -36,7 +33,7 @@ def source(deck: int | None) -> Source:
     (None: each leg's own deck)."""
     return Source("sessions s", (
         Join("e", Sql("LEFT JOIN equipment e ON e.id = s.equipment_id")),
-        *_leg_joins("o", ORIG_ON, deck), *_leg_joins("t", TERM_ON, deck)))
+        *_leg_joins("o", ORIG_LEG_ON, deck), *_leg_joins("t", TERM_LEG_ON, deck)))
 
 
 def visible(scope: str) -> Filter:

@@ -21,6 +21,10 @@ RECORD_COLUMNS = ("session_id", "tenant_id", "url", "name", "start_time", "durat
                   "file_size", "cost", "transcription_url", "transcription_status")
 RESOURCE_COLUMNS = ("session_id", "tenant_id", "resource_type", "quantity", "unit", "cost",
                     "description", "used_at", "ref_leg_id")
+# How a report joins a session `s` to its legs: the originating one (a call has exactly
+# one; ingest refuses anything else) and the terminating attempt it is reported by.
+ORIG_LEG_ON = "o.session_id = s.id AND o.role = 'orig'"
+TERM_LEG_ON = "t.session_id = s.id AND t.leg_id = s.term_leg"
 # Fields an update keeps when the newer record leaves them out (an end without its answer).
 KEPT_WHEN_ABSENT = ("start_time",)
 
