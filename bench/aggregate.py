@@ -168,18 +168,25 @@ ANSWERED = "s.start_time IS NOT NULL"
 WITH_PDD = f"{ANSWERED} AND o.pdd_ms IS NOT NULL"
 
 
+def utc_day(currency: str, time: str) -> str:
+    """Money's UTC day, for converting it: none for money in the answer's currency."""
+    return f"CASE WHEN {currency} = 'USD' THEN NULL ELSE {time} / 86400 END"
+
+
 def raw_sql(groups: dict[str, int]) -> str:
     """The operator's figures from the raw calls: each call once on its originating
     side's currency, and each charged attempt's amount as cost on its own currency."""
     keys, names = _group_by(groups, lambda e: e.format(o="o", t="t", time="s.setup_time"))
-    calls = f"""SELECT {keys}, s.setup_time / 86400 AS utc_day, o.currency AS currency,
+    calls = f"""SELECT {keys}, {utc_day('o.currency', 's.setup_time')} AS utc_day,
+        o.currency AS currency,
         1 AS calls, CASE WHEN {ANSWERED} THEN 1 ELSE 0 END AS answered,
         COALESCE(o.billsec, 0) AS billsec,
         CASE WHEN {WITH_PDD} THEN o.pdd_ms ELSE 0 END AS pdd_ms,
         CASE WHEN {WITH_PDD} THEN 1 ELSE 0 END AS pdd_calls,
         COALESCE(o.reseller_amount, o.amount, 0) AS price, 0 AS cost
         {RAW_FROM} WHERE {RAW_WHERE}"""
-    charges = f"""SELECT {keys}, s.setup_time / 86400, x.currency, 0, 0, 0, 0, 0, 0,
+    charges = f"""SELECT {keys}, {utc_day('x.currency', 's.setup_time')}, x.currency,
+        0, 0, 0, 0, 0, 0,
         x.amount {RAW_FROM}
         JOIN legs x ON x.session_id = s.id AND x.role = 'term' AND x.amount IS NOT NULL
         WHERE {RAW_WHERE}"""
@@ -196,9 +203,11 @@ def summary_sql(groups: dict[str, int]) -> str:
     from gateway.storage import summaries
 
     keys, names = _group_by(groups, lambda e: SUMMARY_COLUMNS[e])
-    keyset = summaries.DEFAULT if set(flags_of(groups)) <= {*DEFAULT_FLAGS, "group_by_day"} \
-        else summaries.FULL
-    inner = f"""SELECT {keys}, m.bucket / 86400 AS utc_day, m.currency AS currency,
+    needed = {SUMMARY_COLUMNS[expr].removeprefix("m.") for _, expr, _ in _keys(groups)
+              if expr and "/" not in expr}
+    keyset = next(k for k, held in summaries.KEYSETS.items() if needed <= set(held))
+    inner = f"""SELECT {keys}, {utc_day('m.currency', 'm.bucket')} AS utc_day,
+        m.currency AS currency,
         SUM(m.calls) AS calls, SUM(m.answered) AS answered, SUM(m.billsec) AS billsec,
         SUM(m.pdd_ms) AS pdd_ms, SUM(m.pdd_calls) AS pdd_calls, SUM(m.billed) AS price,
         SUM(m.charges) AS cost
@@ -383,7 +392,7 @@ def print_plans(conn: sqlite3.Connection, context: Any, params: dict[str, Any],
 
     zone = ZoneInfo("UTC")
     view = View(scope=ROOT_PATH, operator=True, zone=zone, low=params["from_"],
-                high=params["till"], user_price=False, real_billsec=False)
+                high=params["till"], user_price=False, real_billsec=False, currency="USD")
     names = method.row_keys(params)
     use = summary_path and method.summaries_answer(params, view)
     print(f"  {label}:")

@@ -592,7 +592,7 @@ def corrected_back() -> dict[str, Any]:
 
 
 async def summaries_hold(app: Any, world: World) -> None:
-    """Every key set of the summaries (every key; the default grouping's keys) holds each
+    """Every key set of the summaries (`summaries.KEYSETS`) holds each
     ended call once in each span (15 minutes, hour, UTC day), with its last amounts."""
     spans = tuple(getattr(summaries, "SPANS", (summaries.BUCKET,)))
     rows = await app[appkeys.DB].fetch_all("SELECT * FROM call_summaries")
@@ -600,8 +600,7 @@ async def summaries_hold(app: Any, world: World) -> None:
     # Columns that are neither keys nor measures split the table into sets that each hold
     # every call (e.g. `keyset`); `span` gives a bucket's width.
     known = {"span", "bucket", "skey", *summaries.KEYS, *summaries.MEASURES}
-    declared = {(getattr(summaries, name),) for name in ("FULL", "DEFAULT")
-                if hasattr(summaries, name)}
+    declared = {(keyset,) for keyset in summaries.KEYSETS}
     got: dict[Any, tuple[Sums, Sums]] = {}
     for r in rows:
         part = tuple(v for k, v in r.items() if k not in known)

@@ -1,15 +1,15 @@
-"""SQL of the call summaries: ended calls' statistics per 15 minutes (UTC) and key set.
+"""SQL of the call summaries: ended calls' statistics per 15 minutes, hour and UTC day,
+per key set.
 
 A call's contribution is computed from the stored rows by the same expressions the
 statistics read from the raw records, and added (or, before an amount correction,
 taken out) in the transaction that changes the call, so summaries never miss a call.
+One statement adds a set of calls to every key set and span: the database groups them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
-
-import orjson
+from typing import Sequence
 
 from gateway.query.select import Source
 from gateway.storage.backend import Connection
@@ -20,64 +20,69 @@ HOUR, DAY = 3600, 86_400
 SPANS = (BUCKET, HOUR, DAY)  # each call counts once in each
 KEYS = ("orig_tenant_id", "term_tenant_id", "originator_id", "device_id", "terminator_id",
         "provider_id", "dst", "dst_group", "user_rate", "provider_rate", "currency")
-# Key sets: every key, and the keys of the default grouping (the others are NULL there).
-FULL, DEFAULT = 0, 1
-DEFAULT_KEYS = ("orig_tenant_id", "term_tenant_id", "originator_id", "terminator_id",
-                "dst_group", "currency")
-_KEEP = tuple(k in DEFAULT_KEYS for k in KEYS)
+# Key sets, smallest first: the keys each keeps (the others are NULL in its rows).
+ACCOUNTS, DEFAULT, FULL = 2, 1, 0
+_TENANTS = ("orig_tenant_id", "term_tenant_id", "currency")
+KEYSETS = {
+    ACCOUNTS: (*_TENANTS, "originator_id", "device_id", "terminator_id", "provider_id"),
+    DEFAULT: (*_TENANTS, "originator_id", "terminator_id", "dst_group"),
+    FULL: KEYS,
+}
 MEASURES = ("calls", "answered", "billsec", "real_billsec", "pdd_ms", "pdd_calls", "amount",
             "billed", "reseller_amount", "charges")
-_KEY_EXPRS = (f"(s.setup_time / {BUCKET}) * {BUCKET}", "o.tenant_id", "t.tenant_id",
-              "o.client_id", "o.account_id", "t.client_id", "t.account_id", "o.dst_code",
-              "o.dst_name", "o.rates_code", "t.rates_code")
-_CALL_SUMS = ("COUNT(*)", *(f"SUM(COALESCE({CALL_VALUES[m]}, 0))" for m in MEASURES[1:-1]),
-              "0")
-_CHARGE_SUMS = ("0",) * 9 + ("SUM(x.amount)",)
-_FROM = f"FROM {BASE} {TERM_LEG}"
+_KEY_EXPRS = ("o.tenant_id", "t.tenant_id", "o.client_id", "o.account_id", "t.client_id",
+              "t.account_id", "o.dst_code", "o.dst_name", "o.rates_code", "t.rates_code")
+_CALL_VALUES = ("1", *(f"COALESCE({CALL_VALUES[m]}, 0)" for m in MEASURES[1:-1]), "0")
+_CHARGE_VALUES = ("0",) * 9 + ("x.amount",)
 
 
-def _contributions(currency: str, sums: tuple[str, ...], joins: str = "") -> str:
-    values = (*_KEY_EXPRS, currency, *sums)
-    return (f"SELECT {', '.join(f'{v} AS v{i}' for i, v in enumerate(values))} {_FROM} {joins} "
-            "WHERE s.kind = 'call' AND s.end_time IS NOT NULL AND s.id IN ({ids}) "
-            f"GROUP BY {', '.join(str(i + 1) for i in range(len(_KEY_EXPRS) + 1))}")
+def _contributions(currency: str, values: tuple[str, ...], joins: str = "") -> str:
+    columns = (f"s.setup_time - s.setup_time % {BUCKET}", *_KEY_EXPRS, currency, *values)
+    names = ("bucket", *KEYS, *MEASURES)
+    return (f"SELECT {', '.join(f'{v} AS {n}' for v, n in zip(columns, names))} "
+            f"FROM {BASE} {TERM_LEG} {joins} "
+            "WHERE s.kind = 'call' AND s.end_time IS NOT NULL AND {where}")
 
 
-_CALLS = _contributions("o.currency", _CALL_SUMS)
-_CHARGES = _contributions("x.currency", _CHARGE_SUMS, CHARGES)
-_COLUMNS = ("keyset", "span", "bucket", "skey", *KEYS, *MEASURES)
-_UPSERT = (
-    f"INSERT INTO call_summaries ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _COLUMNS)}) ON CONFLICT (keyset, span, bucket, skey) "
-    "DO UPDATE SET "
+def _kept(key: str) -> str:
+    sets = ", ".join(str(k) for k, keys in KEYSETS.items() if key in keys)
+    return f"CASE WHEN k.keyset IN ({sets}) THEN c.{key} END"
+
+
+def _part(key: str) -> str:
+    """A key's part of `skey`: its text with its length before it (NULL: `~`), so that
+    different keys never make the same text."""
+    text = f"CAST(g.{key} AS TEXT)"
+    return f"CASE WHEN g.{key} IS NULL THEN '~' ELSE length({text}) || ':' || {text} END"
+
+
+_SETS = ", ".join(f"({k}, {s})" for k in KEYSETS for s in SPANS)
+_ADD = (
+    f"WITH c AS ({_contributions('o.currency', _CALL_VALUES)} UNION ALL "
+    f"{_contributions('x.currency', _CHARGE_VALUES, CHARGES)}), "
+    f"k (keyset, span) AS (VALUES {_SETS}) "
+    f"INSERT INTO call_summaries (keyset, span, bucket, skey, {', '.join(KEYS)}, "
+    f"{', '.join(MEASURES)}) "
+    f"SELECT g.keyset, g.span, g.bucket, {' || '.join(_part(k) for k in KEYS)}, "
+    f"{', '.join(f'g.{k}' for k in KEYS)}, {', '.join(f'g.{m}' for m in MEASURES)} FROM ("
+    "SELECT k.keyset, k.span, c.bucket - c.bucket % k.span AS bucket, "
+    f"{', '.join(f'{_kept(k)} AS {k}' for k in KEYS)}, "
+    f"{', '.join(f'CAST(? AS BIGINT) * SUM(c.{m}) AS {m}' for m in MEASURES)} "
+    f"FROM c CROSS JOIN k GROUP BY 1, 2, 3, {', '.join(str(i + 4) for i in range(len(KEYS)))}"
+    ") g WHERE 1 = 1 "  # WHERE: SQLite's upsert after a SELECT needs one
+    "ON CONFLICT (keyset, span, bucket, skey) DO UPDATE SET "
     + ", ".join(f"{m} = call_summaries.{m} + excluded.{m}" for m in MEASURES))
 CHUNK = 500  # session ids per statement
+REBUILD_IDS = 200_000  # session ids per statement of a rebuild
 
 
 async def add(conn: Connection, session_ids: Sequence[int], sign: int = 1) -> None:
     """Add the ended calls among `session_ids` to the summaries (`sign=-1`: take them out)."""
-    totals: dict[tuple[Any, ...], list[int]] = {}
     ids = sorted(set(session_ids))
-    width = 1 + len(KEYS)  # bucket and keys
     for first in range(0, len(ids), CHUNK):
         chunk = ids[first:first + CHUNK]
-        marks = ", ".join("?" for _ in chunk)
-        for sql in (_CALLS, _CHARGES):
-            for row in await conn.fetch_all(sql.format(ids=marks), chunk):
-                values = [row[f"v{i}"] for i in range(len(row))]
-                bucket, key = int(values[0]), tuple(values[1:width])
-                short = tuple(v if keep else None for v, keep in zip(key, _KEEP))
-                measures = [sign * int(value or 0) for value in values[width:]]
-                for keyset, k in ((FULL, key), (DEFAULT, short)):
-                    for span in SPANS:
-                        sums = totals.setdefault((keyset, span, bucket - bucket % span, k),
-                                                 [0] * len(MEASURES))
-                        for i, value in enumerate(measures):
-                            sums[i] += value
-    if totals:
-        await conn.executemany(_UPSERT, [
-            (keyset, span, bucket, orjson.dumps(key).decode(), *key, *sums)
-            for (keyset, span, bucket, key), sums in totals.items()])
+        where = f"s.id IN ({', '.join('?' for _ in chunk)})"
+        await conn.execute(_ADD.format(where=where), (*chunk, *chunk, *[sign] * len(MEASURES)))
 
 
 def source() -> Source:
@@ -113,14 +118,12 @@ def pieces(low: int, high: int, widest: int) -> list[tuple[int, int, int]]:
 
 async def rebuild(conn: Connection) -> None:
     """Summaries computed again from every ended call (after a bulk load, or when the
-    table is first made)."""
+    table is first made), a range of session ids per statement."""
     await conn.execute("DELETE FROM call_summaries")
-    last = 0
-    while True:
-        rows = await conn.fetch_all(
-            "SELECT id FROM sessions WHERE id > ? AND kind = 'call' AND end_time IS NOT NULL "
-            "ORDER BY id LIMIT ?", (last, CHUNK * 20))
-        if not rows:
-            return
-        await add(conn, [int(r["id"]) for r in rows])
-        last = int(rows[-1]["id"])
+    row = await conn.fetch_one("SELECT MIN(id) AS low, MAX(id) AS high FROM sessions")
+    if row is None or row["low"] is None:
+        return
+    for first in range(int(row["low"]), int(row["high"]) + 1, REBUILD_IDS):
+        span = (first, first + REBUILD_IDS - 1)
+        await conn.execute(_ADD.format(where="s.id BETWEEN ? AND ?"),
+                           (*span, *span, *[1] * len(MEASURES)))

@@ -108,7 +108,7 @@ async def aggregate(context: Context, params: Params,
     low, high = _range(params, zone, context.config.limits.date_range_days)
     view = View(scope=context.caller.scope, operator=context.caller.scope == ROOT_PATH,
                 zone=zone, low=low, high=high, user_price=bool(params["from_user_perspective"]),
-                real_billsec=bool(params["use_real_billsec"]))
+                real_billsec=bool(params["use_real_billsec"]), currency=params["a_currency"])
     await _check_objects(context, params)
     names = row_keys(params)
     summary = use_summaries and summaries_answer(params, view)

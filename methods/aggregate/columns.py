@@ -87,6 +87,7 @@ class View:
     high: int
     user_price: bool  # from_user_perspective
     real_billsec: bool
+    currency: str  # a_currency: what money is converted into
 
 
 def _shown(store: Store, leg: str, scope: str, expr: str) -> Sql:
@@ -104,11 +105,14 @@ def keys(store: Store, view: View) -> dict[str, Column]:
     local = local_time(Sql(store.time), view.zone, view.low, view.high)
     out["day"] = Column("day", Sql(f"{local.text} / {DAY}", local.params))
     out["hour"] = Column("hour", Sql(f"{local.text} / {HOUR}", local.params))
-    out[UTC_DAY] = Column(UTC_DAY, Sql(f"{store.time} / {DAY}"))
     # Raw rows carry the originating side's currency; summary rows and charges their own.
     currency = Sql(store.columns[CURRENCY]) if store.charged or store.summary \
         else _shown(store, "o", view.scope, store.columns[CURRENCY])
     out[CURRENCY] = Column(CURRENCY, currency, text=True)
+    # Money needs its UTC day only where it is converted: not in the wanted currency.
+    out[UTC_DAY] = Column(UTC_DAY, Sql(
+        f"CASE WHEN {currency.text} = ? THEN NULL ELSE {store.time} / {DAY} END",
+        (*currency.params, view.currency)))
     return out
 
 

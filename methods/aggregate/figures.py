@@ -18,7 +18,8 @@ COUNTS = ("calls", "answered", "billsec", "pdd_ms", "pdd_calls")
 MONEY = ("price", "cost")
 PERCENT = Decimal("0.01")
 EPOCH = dt.date(1970, 1, 1)
-Part = tuple[str, str, int]  # (measure, currency, UTC day number)
+Part = tuple[str, str, "int | None"]  # (measure, currency, UTC day number: None when
+# the money is in the wanted currency already)
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Sums:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     money: dict[Part, int] = field(default_factory=dict)
 
-    def add(self, row: Row, currency: str | None, day: int) -> None:
+    def add(self, row: Row, currency: str | None, day: int | None) -> None:
         for name in COUNTS:
             if name in row:
                 self.counts[name] += row[name]
@@ -75,10 +76,11 @@ class Rates:
                     raise Unprocessable("currency-rate-missing",
                                         f"no {code} rate for {day_text(day)}")
 
-    def convert(self, micros: int, currency: str, day: int) -> Decimal:
+    def convert(self, micros: int, currency: str, day: int | None) -> Decimal:
         amount = money.from_micros(micros)
         if currency == self.target:
             return amount
+        assert day is not None  # money in another currency keeps its day
         source, target = self._to_usd(currency, day), self._to_usd(self.target, day)
         assert source is not None and target is not None  # `check` ran first
         return amount * source / target

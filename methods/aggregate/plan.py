@@ -14,10 +14,14 @@ from methods.aggregate.columns import (CURRENCY, UTC_DAY, Store, View, raw_store
                                        summary_store, visible)
 from methods.aggregate.params import DEFAULT_GROUPS, GROUP_FLAGS
 
-# Groups the default key set of the summaries holds (day and hour come from the buckets).
-DEFAULT_KEYSET_GROUPS = {*DEFAULT_GROUPS, "group_by_day", "group_by_hour"}
+# The summary keys each group flag and each filter needs (day and hour: the buckets).
+GROUP_KEYS = {"group_by_user": "originator_id", "group_by_device": "device_id",
+              "group_by_terminator": "terminator_id", "group_by_provider": "provider_id",
+              "group_by_dst_group": "dst_group", "group_by_dst": "dst",
+              "group_by_user_rate": "user_rate", "group_by_provider_rate": "provider_rate"}
 OBJECT_KEYS = {"s_originator_id": "originator_id", "s_terminator_id": "terminator_id",
                "s_device": "device_id", "s_provider": "provider_id"}
+FILTER_KEYS = {**OBJECT_KEYS, "dst_group": "dst_group"}
 
 PATTERN_FILTERS = (("a_src", "o.src"), ("a_dst", "o.dst"), ("clid", "o.src"))
 RAW_ONLY = ("a_src", "a_dst", "clid", "s_duration")  # the summaries hold no numbers
@@ -57,11 +61,10 @@ def widest_span(params: Params, view: View) -> int:
 
 def keyset(params: Params) -> int:
     """The smallest summary key set holding the request's groups and filters."""
-    groups = {f for f in GROUP_FLAGS if params[f]}
-    if groups <= DEFAULT_KEYSET_GROUPS and params["s_device"] is None \
-            and params["s_provider"] is None:
-        return summaries.DEFAULT
-    return summaries.FULL
+    flags = [f for f in GROUP_FLAGS if params[f]] or list(DEFAULT_GROUPS)
+    needed = {GROUP_KEYS[f] for f in flags if f in GROUP_KEYS} | \
+        {key for param, key in FILTER_KEYS.items() if params[param] is not None}
+    return next(k for k, keys in summaries.KEYSETS.items() if needed <= set(keys))
 
 
 def _buckets(params: Params, view: View) -> Sql:
