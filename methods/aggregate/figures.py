@@ -70,7 +70,8 @@ class Rates:
 
     def check(self, parts: Iterable[Part]) -> None:
         """422 `currency-rate-missing` for the first (currency, day) with no rate."""
-        for currency, day in sorted({(c, d) for _, c, d in parts if c != self.target}):
+        for currency, day in sorted({(c, d) for _, c, d in parts
+                                     if c != self.target and d is not None}):
             for code in (currency, self.target):
                 if self._to_usd(code, day) is None:
                     raise Unprocessable("currency-rate-missing",
