@@ -225,18 +225,19 @@ def hand_answer(rows: list[sqlite3.Row], groups: dict[str, int],
                 rates_rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The hand SQL's rows as the method's answer: sums per group merged over currency
     and UTC day, then the method's own figures (conversion, rounding, ratios)."""
-    from methods.aggregate.figures import Rates, Sums, day_text, figures
+    from methods.aggregate.figures import COUNTS, MONEY, Rates, Sums, day_text, figures
 
     names = [name for name, _, _ in _keys(groups)]
     groups_sums: dict[tuple[Any, ...], Sums] = {}
     total = Sums()
+    place = {name: i for i, name in enumerate(rows[0].keys())} if rows else {}
+    counts = [(n, place[n]) for n in COUNTS]
+    money = [(n, place[n]) for n in MONEY]
     for row in rows:
         key = tuple(row[n] for n in names)
         sums = groups_sums.setdefault(key, Sums())
-        values = {k: row[k] for k in ("calls", "answered", "billsec", "pdd_ms", "pdd_calls",
-                                      "price", "cost")}
-        sums.add(values, row["currency"], row["utc_day"])
-        total.add(values, row["currency"], row["utc_day"])
+        for target in (sums, total):
+            target.add(row, counts, money, row["currency"], row["utc_day"])
     rates = Rates("USD", rates_rows)
     out = []
     for key, sums in sorted(groups_sums.items(),
@@ -313,11 +314,13 @@ async def bench(path: Path, args: argparse.Namespace) -> None:
                     got = await aggregate(context, params, summary_path)
                     expected = hand_answer(hand.execute(sql, values).fetchall(), groups, rates)
                     notes += compare(got, expected, label)
-                    for _ in range(args.warmups):
+                    runs, warmups = (args.runs, args.warmups) if summary_path or \
+                        args.raw_runs is None else (args.raw_runs, 0)
+                    for _ in range(warmups):
                         await aggregate(context, params, summary_path)
                         hand.execute(sql, values).fetchall()
                     method_s, hand_s = [], []
-                    for _ in range(args.runs):
+                    for _ in range(runs):
                         started = time.perf_counter()
                         await aggregate(context, params, summary_path)
                         method_s.append(time.perf_counter() - started)
@@ -342,8 +345,9 @@ def report(path: Path, results: list[Any], notes: list[str], args: argparse.Name
     print(f"{sessions:,} demo sessions ({ended:,} ended calls) over 30 days, {path.name} "
           f"({path.stat().st_size / 1e9:.2f} GB); aggregate() in-process as the root admin "
           f"vs hand SQL (sqlite3), one process pinned to core 0; {args.runs} runs after "
-          f"{args.warmups} warm-up(s), median (min-max); answers checked equal (counts, "
-          f"seconds, PDD) before timing")
+          f"{args.warmups} warm-up(s)"
+          + (f" ({args.raw_runs} runs, no warm-up, on the raw path)" if args.raw_runs else "")
+          + ", median (min-max); answers checked equal (counts, seconds, PDD) before timing")
     for label, rows, calls, method_s, hand_s, summary_path, window in results:
         ratio = statistics.median(method_s) / statistics.median(hand_s)
         print(f"{label} ({rows:,} rows, {calls:,} calls)")
@@ -419,6 +423,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, help="another size")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--warmups", type=int, default=1)
+    parser.add_argument("--raw-runs", type=int,
+                        help="runs (and no warm-up) on the raw path (default: as --runs)")
     parser.add_argument("--diagnose", action="store_true",
                         help="row counts, query plans, the method's statements timed alone")
     args = parser.parse_args()

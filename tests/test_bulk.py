@@ -205,6 +205,22 @@ def test_an_interrupted_load_is_finished_by_running_it_again(
     same(tables(second_config), tables(config))
 
 
+def test_a_store_from_before_the_third_key_set_gets_its_summaries_on_migration(
+        config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Migration 0005 makes the summaries again from the stored calls."""
+    fill(config, False, monkeypatch)
+    before = tables(config)
+
+    async def back_to_0004(context: Context) -> None:
+        async with context.db.transaction() as conn:
+            await conn.execute("DELETE FROM call_summaries")
+            await conn.execute("DELETE FROM schema_migrations WHERE version = ?",
+                               ("0005_summary_key_sets",))
+    asyncio.run(as_root(config, back_to_0004))
+    assert len(before["call_summaries"]) > 0
+    same(tables(config), before)  # opening the store migrated it
+
+
 def test_the_demo_takes_the_bulk_path_above_the_documented_size(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert not command.is_bulk(command.BULK_ABOVE) and command.is_bulk(command.BULK_ABOVE + 1)

@@ -74,6 +74,12 @@ async def test_grouping_sums_measures_per_group(db: Any) -> None:
         {"kind": "a", "count": 3, "total": 6}]
 
 
+async def test_records_stream_as_tuples_in_the_order_of_the_columns(db: Any) -> None:
+    select = Select(_values(ROWS), [TOTAL, KIND], grouped=True, order=[Order(KIND)])
+    assert [row async for row in run.records(db, select)] == [
+        (6, "a"), (15, "b"), (7, None)]
+
+
 async def test_no_dimension_gives_one_row_of_totals_even_when_nothing_matches(db: Any) -> None:
 
     select = Select(_values(ROWS), [COUNT, TOTAL], where=[Filter(Sql("v.n > ?", (99,)))],

@@ -48,6 +48,16 @@ async def stream(db: Backend, select: Select) -> AsyncIterator[Row]:
                 yield _named(raw, compiled.names)
 
 
+async def records(db: Backend, select: Select) -> AsyncIterator[tuple[Any, ...]]:
+    """The rows of a select one by one as tuples in the order of `select.columns`, read in
+    chunks (for many rows: no dict per row)."""
+    compiled = compile_select(select, db.engine)
+    async with aclosing(db.stream(compiled.sql, compiled.params)) as chunks:
+        async for chunk in chunks:
+            for raw in chunk:
+                yield tuple(raw)
+
+
 def _with_limit(select: Select, limit: int | None) -> Select:
     return replace(select, limit=limit)
 

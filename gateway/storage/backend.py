@@ -12,6 +12,9 @@ from typing import Any, AsyncContextManager, AsyncGenerator, Protocol, Sequence
 
 Row = dict[str, Any]
 Params = Sequence[Any]
+# A streamed row as the driver reads it (`sqlite3.Row`, `asyncpg.Record`): its values by
+# position, in the order of the query's columns, or by column name; no dict per row.
+Record = Any
 
 
 class Connection(Protocol):
@@ -30,9 +33,10 @@ class Connection(Protocol):
         """Every row of a query (for small, bounded results only)."""
 
     def stream(self, sql: str, params: Params = (),
-               size: int = 1000) -> AsyncGenerator[list[Row], None]:
+               size: int = 1000) -> AsyncGenerator[list[Record], None]:
         """The rows of a query in chunks of up to `size`, read as they are consumed (for
-        large results). Close it (`contextlib.aclosing`) when not reading to the end."""
+        large results), as driver records. Close it (`contextlib.aclosing`) when not
+        reading to the end."""
 
 
 class Backend(Connection, Protocol):
@@ -82,7 +86,7 @@ class Delegating(ABC):
             return await conn.fetch_all(sql, params)
 
     async def stream(self, sql: str, params: Params = (),
-                     size: int = 1000) -> AsyncGenerator[list[Row], None]:
+                     size: int = 1000) -> AsyncGenerator[list[Record], None]:
         async with self._reader() as conn:
             async for rows in conn.stream(sql, params, size):
                 yield rows

@@ -9,7 +9,7 @@ from typing import Any, AsyncGenerator, AsyncIterator, Sequence
 import asyncpg
 
 from gateway.storage import migrations
-from gateway.storage.backend import Connection, Delegating, Params, Row
+from gateway.storage.backend import Connection, Delegating, Params, Record, Row
 
 # Batch members run concurrently (up to the batch limit); beyond the pool they queue.
 POOL_MIN, POOL_MAX = 1, 10
@@ -55,11 +55,11 @@ class _Conn:
         return [dict(r) for r in await self.raw.fetch(numbered(sql), *params)]
 
     async def stream(self, sql: str, params: Params = (),
-                     size: int = 1000) -> AsyncGenerator[list[Row], None]:
+                     size: int = 1000) -> AsyncGenerator[list[Record], None]:
         async with self.raw.transaction():  # a server-side cursor lives in a transaction
             cursor = await self.raw.cursor(numbered(sql), *params)
             while rows := await cursor.fetch(size):
-                yield [dict(r) for r in rows]
+                yield rows
 
 
 class PostgreSQLBackend(Delegating):

@@ -17,7 +17,7 @@ from typing import AsyncGenerator, AsyncIterator, Sequence
 import aiosqlite
 
 from gateway.storage import migrations
-from gateway.storage.backend import Connection, Delegating, Params, Row
+from gateway.storage.backend import Connection, Delegating, Params, Record, Row
 
 READERS = 4  # concurrent reads; SQLite in WAL mode serves them while the writer commits
 BUSY_TIMEOUT_MS = 10_000  # another process (a CLI command, a second worker) holds the lock
@@ -56,11 +56,11 @@ class _Conn:
         return [dict(r) for r in await self.raw.execute_fetchall(sql, tuple(params))]
 
     async def stream(self, sql: str, params: Params = (),
-                     size: int = 1000) -> AsyncGenerator[list[Row], None]:
+                     size: int = 1000) -> AsyncGenerator[list[Record], None]:
         cursor = await self.raw.execute(sql, tuple(params))
         try:
             while rows := await cursor.fetchmany(size):
-                yield [dict(r) for r in rows]
+                yield list(rows)
         finally:
             await cursor.close()
 

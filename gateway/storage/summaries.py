@@ -56,22 +56,37 @@ def _part(key: str) -> str:
     return f"CASE WHEN g.{key} IS NULL THEN '~' ELSE length({text}) || ':' || {text} END"
 
 
-_SETS = ", ".join(f"({k}, {s})" for k in KEYSETS for s in SPANS)
-_ADD = (
-    f"WITH c AS ({_contributions('o.currency', _CALL_VALUES)} UNION ALL "
-    f"{_contributions('x.currency', _CHARGE_VALUES, CHARGES)}), "
-    f"k (keyset, span) AS (VALUES {_SETS}) "
-    f"INSERT INTO call_summaries (keyset, span, bucket, skey, {', '.join(KEYS)}, "
-    f"{', '.join(MEASURES)}) "
-    f"SELECT g.keyset, g.span, g.bucket, {' || '.join(_part(k) for k in KEYS)}, "
-    f"{', '.join(f'g.{k}' for k in KEYS)}, {', '.join(f'g.{m}' for m in MEASURES)} FROM ("
-    "SELECT k.keyset, k.span, c.bucket - c.bucket % k.span AS bucket, "
-    f"{', '.join(f'{_kept(k)} AS {k}' for k in KEYS)}, "
-    f"{', '.join(f'CAST(? AS BIGINT) * SUM(c.{m}) AS {m}' for m in MEASURES)} "
-    f"FROM c CROSS JOIN k GROUP BY 1, 2, 3, {', '.join(str(i + 4) for i in range(len(KEYS)))}"
-    ") g WHERE 1 = 1 "  # WHERE: SQLite's upsert after a SELECT needs one
-    "ON CONFLICT (keyset, span, bucket, skey) DO UPDATE SET "
-    + ", ".join(f"{m} = call_summaries.{m} + excluded.{m}" for m in MEASURES))
+def _upsert(rows: str, sets: list[tuple[int, int]]) -> str:
+    """The statement adding `rows` (a bucket, the keys and the measures) to the summaries
+    of each (key set, span) in `sets`, grouped by the database."""
+    pairs = ", ".join(f"({keyset}, {span})" for keyset, span in sets)
+    return (
+        f"WITH c AS ({rows}), k (keyset, span) AS (VALUES {pairs}) "
+        f"INSERT INTO call_summaries (keyset, span, bucket, skey, {', '.join(KEYS)}, "
+        f"{', '.join(MEASURES)}) "
+        f"SELECT g.keyset, g.span, g.bucket, {' || '.join(_part(k) for k in KEYS)}, "
+        f"{', '.join(f'g.{k}' for k in KEYS)}, {', '.join(f'g.{m}' for m in MEASURES)} FROM ("
+        "SELECT k.keyset, k.span, c.bucket - c.bucket % k.span AS bucket, "
+        f"{', '.join(f'{_kept(k)} AS {k}' for k in KEYS)}, "
+        f"{', '.join(f'CAST(? AS BIGINT) * SUM(c.{m}) AS {m}' for m in MEASURES)} "
+        "FROM c CROSS JOIN k "
+        f"GROUP BY 1, 2, 3, {', '.join(str(i + 4) for i in range(len(KEYS)))}"
+        ") g WHERE 1 = 1 "  # WHERE: SQLite's upsert after a SELECT needs one
+        "ON CONFLICT (keyset, span, bucket, skey) DO UPDATE SET "
+        + ", ".join(f"{m} = call_summaries.{m} + excluded.{m}" for m in MEASURES))
+
+
+_CALLS = (f"{_contributions('o.currency', _CALL_VALUES)} UNION ALL "
+          f"{_contributions('x.currency', _CHARGE_VALUES, CHARGES)}")
+_ADD = _upsert(_CALLS, [(k, s) for k in KEYSETS for s in SPANS])
+# A rebuild: the finest summaries from the calls, then each other from a finer one.
+_FINEST = _upsert(_CALLS, [(FULL, BUCKET)])
+_FROM_FINER = [
+    (_upsert(f"SELECT bucket, {', '.join(KEYS)}, {', '.join(MEASURES)} FROM call_summaries "
+             "WHERE keyset = ? AND span = ?", [(keyset, span)]), finer)
+    for keyset in KEYSETS
+    for span, finer in zip(SPANS, ((FULL, BUCKET), (keyset, BUCKET), (keyset, HOUR)))
+    if (keyset, span) != (FULL, BUCKET)]
 CHUNK = 500  # session ids per statement
 REBUILD_IDS = 200_000  # session ids per statement of a rebuild
 
@@ -118,12 +133,15 @@ def pieces(low: int, high: int, widest: int) -> list[tuple[int, int, int]]:
 
 async def rebuild(conn: Connection) -> None:
     """Summaries computed again from every ended call (after a bulk load, or when the
-    table is first made), a range of session ids per statement."""
+    table is first made): the finest from the calls, a range of session ids per
+    statement, and then each coarser one from a finer one."""
     await conn.execute("DELETE FROM call_summaries")
     row = await conn.fetch_one("SELECT MIN(id) AS low, MAX(id) AS high FROM sessions")
     if row is None or row["low"] is None:
         return
+    ones = [1] * len(MEASURES)
     for first in range(int(row["low"]), int(row["high"]) + 1, REBUILD_IDS):
         span = (first, first + REBUILD_IDS - 1)
-        await conn.execute(_ADD.format(where="s.id BETWEEN ? AND ?"),
-                           (*span, *span, *[1] * len(MEASURES)))
+        await conn.execute(_FINEST.format(where="s.id BETWEEN ? AND ?"), (*span, *span, *ones))
+    for sql, finer in _FROM_FINER:
+        await conn.execute(sql, (*finer, *ones))

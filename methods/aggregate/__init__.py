@@ -16,7 +16,7 @@ from gateway.storage import ledgers, references, summaries
 from gateway.storage.tenants import ROOT_PATH
 from methods.aggregate import plan
 from methods.aggregate.columns import CURRENCY, KEYS, UTC_DAY, View
-from methods.aggregate.figures import Rates, Sums, day_text, figures
+from methods.aggregate.figures import COUNTS, MONEY, Rates, Sums, day_text, figures
 from methods.aggregate.params import (DEFAULT_GROUPS, GROUP_FLAGS, OBJECT_FILTERS,
                                       AggregateParams)
 
@@ -74,15 +74,20 @@ async def _sums(context: Context, selects: Sequence[Select],
     """Every group's sums, merged from rows per currency and UTC day."""
     groups: dict[Key, Sums] = {}
     limit = context.config.limits.report_rows
+    width = len(names)
     for select in selects:
-        async for row in run.stream(context.db, select):
-            key = tuple(row[n] for n in names)
+        columns = [c.name for c in select.columns]
+        day, currency = columns.index(UTC_DAY), columns.index(CURRENCY)
+        counts = [(name, columns.index(name)) for name in COUNTS if name in columns]
+        money = [(name, columns.index(name)) for name in MONEY if name in columns]
+        async for row in run.records(context.db, select):
+            key = row[:width]
             sums = groups.get(key)
             if sums is None:
                 if len(groups) >= limit:
                     raise run.too_large(limit)
                 sums = groups[key] = Sums()
-            sums.add(row, row[CURRENCY], row[UTC_DAY])
+            sums.add(row, counts, money, row[currency], row[day])
     return groups
 
 

@@ -7,7 +7,7 @@ import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from gateway import money
 from gateway.errors import Unprocessable
@@ -18,6 +18,7 @@ COUNTS = ("calls", "answered", "billsec", "pdd_ms", "pdd_calls")
 MONEY = ("price", "cost")
 PERCENT = Decimal("0.01")
 EPOCH = dt.date(1970, 1, 1)
+Places = list[tuple[str, int]]  # (figure, its place in a row)
 Part = tuple[str, str, "int | None"]  # (measure, currency, UTC day number: None when
 # the money is in the wanted currency already)
 
@@ -29,13 +30,16 @@ class Sums:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     money: dict[Part, int] = field(default_factory=dict)
 
-    def add(self, row: Row, currency: str | None, day: int | None) -> None:
-        for name in COUNTS:
-            if name in row:
-                self.counts[name] += row[name]
-        for name in MONEY:
-            micros = row.get(name)
-            if micros and currency is not None:
+    def add(self, row: Sequence[Any], counts: Places, money: Places, currency: str | None,
+            day: int | None) -> None:
+        """Add a row of values, given where each count and money sum is in it."""
+        for name, i in counts:
+            self.counts[name] += row[i]
+        if currency is None:
+            return
+        for name, i in money:
+            micros = row[i]
+            if micros:
                 part = (name, currency, day)
                 self.money[part] = self.money.get(part, 0) + micros
 
@@ -57,6 +61,7 @@ class Rates:
         self.target = target
         self.days: dict[str, list[str]] = {}
         self.rates: dict[str, list[Decimal]] = {}
+        self._pairs: dict[tuple[str, int], tuple[Decimal, Decimal]] = {}  # (from, to) USD
         for r in rows:
             self.days.setdefault(r["currency"], []).append(str(r["valid_from"]))
             self.rates.setdefault(r["currency"], []).append(Decimal(r["rate_to_usd"]))
@@ -82,9 +87,12 @@ class Rates:
         if currency == self.target:
             return amount
         assert day is not None  # money in another currency keeps its day
-        source, target = self._to_usd(currency, day), self._to_usd(self.target, day)
-        assert source is not None and target is not None  # `check` ran first
-        return amount * source / target
+        pair = self._pairs.get((currency, day))
+        if pair is None:
+            source, target = self._to_usd(currency, day), self._to_usd(self.target, day)
+            assert source is not None and target is not None  # `check` ran first
+            pair = self._pairs[(currency, day)] = (source, target)
+        return amount * pair[0] / pair[1]
 
 
 def _ratio(numerator: int | Decimal, denominator: int | Decimal, scale: int = 1) -> Decimal:
