@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from gateway.context import RpcMethod
-from methods import active_sessions, aggregate, ingest, keys, service, tenants
+from methods import active_sessions, aggregate, history, ingest, keys, service, tenants
 
 
 def all_methods() -> dict[str, RpcMethod]:
     merged: dict[str, RpcMethod] = {}
     for family in (service.METHODS, keys.METHODS, tenants.METHODS, ingest.METHODS,
-                   active_sessions.METHODS, aggregate.METHODS):
+                   active_sessions.METHODS, aggregate.METHODS, history.METHODS):
         clash = merged.keys() & family.keys()
         assert not clash, f"method names defined twice: {sorted(clash)}"
         merged.update(family)

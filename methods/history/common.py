@@ -1,0 +1,210 @@
+"""What the call-history family shares (methods.md section 3): dates in a zone, id and
+text lists, paging, the tenants a call-history method covers, and CSV rows.
+
+Dates come in and go out as `YYYY-MM-DD HH:mm:ss` in the request's `timezone` (default
+`Etc/GMT`, `auto` = the caller's tenant's zone), or in UTC where the spec says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from gateway import money
+from gateway.context import Context, Params
+from gateway.errors import InvalidParams
+from gateway.query.sql import Sql
+from gateway.storage import tenants as tenant_store
+from methods import paging
+from methods.validators import zone_name
+
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+BAD_DATE = "Invalid date format: expected YYYY-MM-DD HH:mm:ss."
+DEFAULT_ZONE = "Etc/GMT"
+AUTO = "auto"
+MAX_IDS = 1000
+ALL = "all"
+JSON, CSV = "json", "csv"
+
+
+class Date(fields.Field):
+    """`YYYY-MM-DD HH:mm:ss`, loaded as a naive datetime (its zone applies later)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValidationError(BAD_DATE)
+        try:
+            return dt.datetime.strptime(value, DATE_FORMAT)
+        except ValueError:
+            raise ValidationError(BAD_DATE) from None
+
+
+def _zone(value: str) -> None:
+    if value != AUTO:
+        zone_name(value)
+
+
+def _most_ids(value: Sequence[Any]) -> None:
+    if not value:
+        raise ValidationError("Empty value is not allowed")
+    if len(value) > MAX_IDS:
+        raise ValidationError(f"At most {MAX_IDS} values.")
+
+
+def id_list() -> fields.List:
+    return fields.List(fields.Integer(strict=True), load_default=None, validate=_most_ids)
+
+
+def text_list() -> fields.List:
+    return fields.List(fields.String(), load_default=None, validate=_most_ids)
+
+
+class ChildAccounts(fields.Field):
+    """A list of descendant tenant ids, or `all`."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if value == ALL:
+            return ALL
+        return id_list().deserialize(value)
+
+
+def flag(default: bool) -> fields.Boolean:
+    return fields.Boolean(load_default=default, truthy={True}, falsy={False})
+
+
+def timezone_field() -> fields.String:
+    return fields.String(load_default=DEFAULT_ZONE, validate=_zone, metadata={
+        "description": "IANA zone of the dates in and out, or `auto` (the tenant's zone)"})
+
+
+def output_field() -> fields.String:
+    return fields.String(load_default=JSON, validate=validate.OneOf([JSON, CSV]))
+
+
+class Listing(Schema):
+    """Order, paging and output of a list method (a mixin: list a schema's fields in the
+    seed's order where positional params matter)."""
+
+    desc_order = flag(False)
+    count = paging.count_field()
+    offset = paging.offset_field()
+    output = output_field()
+    with_header = flag(True)
+
+
+async def zone_of(context: Context, name: str) -> ZoneInfo:
+    if name != AUTO:
+        return ZoneInfo(name)
+    row = await tenant_store.by_id(context.db, context.caller.tenant_id)
+    return ZoneInfo(row["timezone"] if row else "UTC")
+
+
+def to_utc(value: dt.datetime, zone: ZoneInfo) -> int:
+    """Unix seconds of a wall-clock time in `zone` (a repeated hour: its first time)."""
+    return int(value.replace(tzinfo=zone, fold=0).timestamp())
+
+
+def date_range(params: Params, zone: ZoneInfo) -> tuple[int, int]:
+    low, high = to_utc(params["from_date"], zone), to_utc(params["to_date"], zone)
+    if low > high:
+        raise InvalidParams({"from_date": "Must not be after to_date."})
+    return low, high
+
+
+def show_time(seconds: int | None, zone: ZoneInfo) -> str | None:
+    if seconds is None:
+        return None
+    return dt.datetime.fromtimestamp(seconds, zone).strftime(DATE_FORMAT)
+
+
+def amount(micros: int | None, currency: str | None = None) -> Decimal | None:
+    """Stored micro-units as a plain decimal: the currency's minor digits when exact,
+    every stored digit otherwise."""
+    if micros is None:
+        return None
+    value = money.from_micros(micros)
+    digits = money.minor_digits(currency) if currency else 2
+    rounded = value.quantize(Decimal(1).scaleb(-digits))
+    return rounded if rounded == value else value.normalize()
+
+
+async def covered_tenants(context: Context, child_accounts: Any, children_only: bool,
+                          param: str = "child_account_id") -> list[int]:
+    """The tenants a call-history method covers: the caller's own tenant, plus the listed
+    descendants (or all of them); with `children_only`, the descendants alone."""
+    caller = context.caller
+    own = [] if children_only else [caller.tenant_id]
+    if child_accounts is None:
+        return own
+    rows = await context.db.fetch_all(
+        "SELECT id FROM tenants WHERE path LIKE ? || '%' AND id <> ?",
+        (caller.scope, caller.tenant_id))
+    descendants = {int(r["id"]) for r in rows}
+    if child_accounts == ALL:
+        return own + sorted(descendants)
+    for tenant_id in child_accounts:
+        if tenant_id not in descendants:
+            raise InvalidParams.missing_object(param, "tenants", tenant_id)
+    return own + sorted(set(child_accounts))
+
+
+def one_of_tenants(column: str, tenant_ids: Sequence[int]) -> Sql:
+    if not tenant_ids:
+        return Sql("1 = 0")
+    return Sql(f"{column} IN ({', '.join('?' for _ in tenant_ids)})", tuple(tenant_ids))
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def csv_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str],
+              with_header: bool) -> Iterable[str]:
+    """CSV text (RFC 4180, CRLF) a few rows at a time: the header, then each row's scalar
+    fields in `columns` order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if with_header:
+        writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+        if buffer.tell() > 65_536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str], with_header: bool) -> str:
+    return "".join(csv_lines(rows, columns, with_header))
+
+
+def listed(rows: list[dict[str, Any]], total: int | None, params: Params,
+           columns: Sequence[str], **extra: Any) -> dict[str, Any]:
+    """A page as the family answers it: JSON rows, or (output=csv) the CSV text."""
+    result: Any = rows
+    if params["output"] == CSV:
+        result = csv_text(rows, columns, params["with_header"])
+    out: dict[str, Any] = {"result": result}
+    if total is not None:
+        out["total_count"] = total
+    out["count"] = len(rows)
+    out.update(extra)
+    return out
+
+
+def page_sql(params: Params, time_column: str, id_column: str) -> tuple[str, tuple[int, int]]:
+    """ORDER BY and LIMIT/OFFSET: by time then the unique id, `desc_order` reversing both."""
+    way = "DESC" if params["desc_order"] else "ASC"
+    return (f" ORDER BY {time_column} {way}, {id_column} {way} LIMIT ? OFFSET ?",
+            (params["count"], params["offset"]))
