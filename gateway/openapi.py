@@ -20,11 +20,18 @@ SECURITY_SCHEMES = {
                 "description": "MOR: lowercase SHA-1 hex of the values of the params sent, in "
                                "the documented order, followed by the key's MOR secret "
                                "(spec methods.md section 2)"},
+    # Voximplant: `account_id` (the key id) with `api_key` (the whole key).
+    "platformAccount": {"type": "apiKey", "in": "query", "name": "account_id",
+                        "description": "Voximplant: the key id (sent with `api_key`)"},
+    "platformKey": {"type": "apiKey", "in": "query", "name": "api_key",
+                    "description": "Voximplant: the whole key"},
 }
 # A route's `credential`: the security requirements that satisfy it (alternatives).
 SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "apiKey": [{"apiKey": []}, {"bearer": []}],
     "mor": [{"morUser": [], "morHash": []}],
+    "platform": [{"platformAccount": [], "platformKey": []}, {"platformKey": []},
+                 {"bearer": []}],
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway import appkeys, openapi
-from gateway.dialects import active_sessions, mor
+from gateway.dialects import active_sessions, mor, platform
 from gateway.dialects.route import Route
 from gateway.views import json_response
 
@@ -16,6 +16,8 @@ ROUTES = (
           "apiKey", "body", active_sessions.ERROR),
     Route(mor.PATH, ("get", "post"), mor.METHOD, mor.view, "mor", "query", mor.ERROR,
           extra_params=mor.EXTRA_PARAMS, responses=mor.responses),
+    *(Route(f"{platform.PREFIX}/{name}", ("get", "post"), name, platform.view, "platform",
+            "query", platform.ERROR) for name in platform.METHOD_NAMES),
 )
 
 
@@ -28,3 +30,6 @@ def add_routes(app: web.Application) -> None:
     for route in ROUTES:
         # every verb reaches the view, which answers a wrong one in the vendor's shape
         app.router.add_route("*", route.path, route.view)
+    # the vendor's other spellings: `cmd` in the form, and unknown method names (code 103)
+    app.router.add_route("*", platform.PREFIX, platform.view)
+    app.router.add_route("*", f"{platform.PREFIX}/{{name}}", platform.view)

@@ -17,15 +17,14 @@ import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 from typing import Any, Callable, Mapping
-from urllib.parse import parse_qsl
 
 from aiohttp import web
 from multidict import MultiDict
 
 from gateway import appkeys, auth, views
+from gateway.dialects import forms
 from gateway.errors import (AuthenticationFailed, Forbidden, GatewayError, Internal,
-                            InvalidParams, MethodNotAllowed, ParseError, Unprocessable,
-                            UnsupportedMediaType)
+                            InvalidParams, MethodNotAllowed, Unprocessable)
 from gateway.middlewares import REQUEST_ID
 
 log = logging.getLogger(__name__)
@@ -49,9 +48,6 @@ INTEGERS = frozenset({
     "group_by_user_rate", "group_by_provider_rate", "use_real_billsec",
     "from_user_perspective", "profit_show"})
 FORMATS = ("xml", "json")
-# ASCII digits only: int() would also take " 1", "1_000" or other scripts' digits. More
-# digits than any valid value has are refused here rather than converted.
-_INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
 
 # MOR's texts (vendor-notes.md section 2, "Errors").
 ACCESS_DENIED = "Access Denied"
@@ -108,25 +104,6 @@ def _hash_proves(fields: MultiDict[str], server_key: str) -> Callable[[str], boo
     return proves
 
 
-async def request_fields(request: web.Request) -> MultiDict[str]:
-    """The query fields, then those of an urlencoded form body (URL-decoded)."""
-    fields: MultiDict[str] = MultiDict(request.query)
-    if request.method != "POST" or not request.body_exists:
-        return fields
-    # Before the caller is known: the smallest body limit (an ingest key may not call this).
-    body = await views.read_body(request, request.app[appkeys.CONFIG].limits.body_bytes)
-    if not body:
-        return fields
-    if request.content_type != "application/x-www-form-urlencoded":
-        raise UnsupportedMediaType(
-            "the body must be an application/x-www-form-urlencoded form")
-    try:
-        fields.extend(parse_qsl(body.decode(), keep_blank_values=True, errors="strict"))
-    except (UnicodeDecodeError, ValueError):
-        raise ParseError("the form is not valid UTF-8") from None
-    return fields
-
-
 class StringFormError(InvalidParams):
     """The route's own refusal of a field's string form (before the method is reached)."""
 
@@ -148,7 +125,7 @@ def method_params(fields: MultiDict[str]) -> tuple[dict[str, Any], str]:
         elif values[0] == "":
             continue
         elif name in INTEGERS:
-            if _INTEGER.fullmatch(values[0]):
+            if forms.INTEGER.fullmatch(values[0]):
                 params[name] = int(values[0])
             else:
                 errors[name] = "Not a valid integer."
@@ -160,16 +137,6 @@ def method_params(fields: MultiDict[str]) -> tuple[dict[str, Any], str]:
     if errors:
         raise StringFormError(errors)
     return params, answer_format
-
-
-def _field_text(fields: Mapping[str, Any], prefix: str = "") -> list[str]:
-    texts = []
-    for name, message in fields.items():
-        if isinstance(message, Mapping):
-            texts += _field_text(message, f"{prefix}{name}.")
-        else:
-            texts.append(f"{prefix}{name}: {message}")
-    return texts
 
 
 def error_text(exc: GatewayError) -> str:
@@ -185,7 +152,7 @@ def error_text(exc: GatewayError) -> str:
             found = next((text for name, text in NOT_FOUND.items() if name in exc.fields), None)
             if found is not None:
                 return found
-        return "; ".join(_field_text(exc.fields))
+        return "; ".join(forms.field_texts(exc.fields))
     if isinstance(exc, Unprocessable):
         return exc.detail
     error = exc.error_object()
@@ -238,7 +205,7 @@ async def _answer(request: web.Request) -> web.Response:
     if request.method not in ("GET", "POST"):
         raise MethodNotAllowed(f"{request.method} is not allowed on {PATH}; use GET or POST")
     async with views.slot(request):
-        fields = await request_fields(request)
+        fields = await forms.request_fields(request)
         caller = await request.app[appkeys.AUTHENTICATOR].authenticate_proven(
             fields.get(USER, ""), _hash_proves(fields, request.app[appkeys.SERVER_KEY]),
             views.client_ip(request))
