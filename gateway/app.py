@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import AsyncIterator
+from typing import AsyncIterator, Mapping
 
 from aiohttp import web
 
@@ -12,6 +12,7 @@ from gateway.auth import Authenticator
 from gateway.config import Config
 from gateway.context import Methods
 from gateway.dispatch import Dispatcher
+from gateway.exports import ExportKind, Runner
 from gateway.metrics import Metrics
 from gateway.middlewares import add_request_id, request_id, timing
 from gateway.ratelimit import RateLimiter
@@ -41,6 +42,15 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await db.close()
 
 
+async def _exports(app: web.Application) -> AsyncIterator[None]:
+    runner = Runner(app[appkeys.DB], app[appkeys.CONFIG], app[appkeys.SERVER_KEY],
+                    app[appkeys.METHODS], app[appkeys.EXPORT_KINDS])
+    app[appkeys.EXPORTS] = runner
+    await runner.start()
+    yield
+    await runner.stop()
+
+
 async def _rate_limiter(app: web.Application) -> AsyncIterator[None]:
     limiter = RateLimiter(app[appkeys.CONFIG].limits)
     app[appkeys.RATE_LIMITER] = limiter
@@ -48,24 +58,32 @@ async def _rate_limiter(app: web.Application) -> AsyncIterator[None]:
     await limiter.close()
 
 
-def create_app(config: Config, methods: Methods | None = None) -> web.Application:
-    """The gateway as an aiohttp application; `methods` defaults to every method family."""
+def create_app(config: Config, methods: Methods | None = None,
+               export_kinds: Mapping[str, ExportKind] | None = None) -> web.Application:
+    """The gateway as an aiohttp application; `methods` defaults to every method family,
+    and `export_kinds` (the background CSV exports) to the history family's."""
     if methods is None:
         from methods import all_methods
 
         methods = all_methods()
+    if export_kinds is None:
+        from methods.history import EXPORTS
+
+        export_kinds = EXPORTS
     limits = config.limits
     # request_id outermost: every answer, the generic error included, carries the id.
     app = web.Application(middlewares=[request_id, timing],
                           client_max_size=max(limits.body_bytes, limits.ingest_body_bytes))
     app[appkeys.CONFIG] = config
     app[appkeys.METHODS] = methods
+    app[appkeys.EXPORT_KINDS] = export_kinds
     app[appkeys.IN_FLIGHT] = [0]
     app[appkeys.METRICS] = Metrics()
     app[appkeys.DISPATCHER] = Dispatcher(methods, limits.call_timeout_s,
                                          app[appkeys.METRICS].call)
     app.on_response_prepare.append(add_request_id)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_exports)
     app.cleanup_ctx.append(_rate_limiter)
     app.router.add_route("*", "/rpc", views.rpc)
     app.router.add_get("/healthz", views.healthz)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from aiohttp import web
 
 from gateway.auth import Authenticator
 from gateway.config import Config
 from gateway.context import Methods
 from gateway.dispatch import Dispatcher
+from gateway.exports import Runner
 from gateway.metrics import Metrics
 from gateway.ratelimit import RateLimiter
 from gateway.storage import Backend
@@ -21,3 +24,5 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 METRICS = web.AppKey("metrics", Metrics)
 SERVER_KEY = web.AppKey("server_key", str)
 IN_FLIGHT = web.AppKey("in_flight", list)  # one-element list: requests in flight on /rpc
+EXPORTS = web.AppKey("exports", Runner)
+EXPORT_KINDS = web.AppKey("export_kinds", Mapping)  # history type -> exports.ExportKind

@@ -27,6 +27,8 @@ class Context:
     methods: Mapping[str, "RpcMethod"]
     # Tells the authenticator of this process that a key changed (e.g. was revoked).
     forget_key: Callable[[str], None] = lambda key_id: None
+    # Hands a queued export job to the background runner (`gateway.exports`).
+    submit_export: Callable[[int], None] = lambda report_id: None
 
 
 Handler = Callable[[Context, Params], Awaitable[Any]]

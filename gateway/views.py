@@ -127,7 +127,8 @@ def context_for(request: web.Request, caller: auth.Caller) -> Context:
     app = request.app
     return Context(db=app[appkeys.DB], caller=caller, config=app[appkeys.CONFIG],
                    request_id=request[REQUEST_ID], server_key=app[appkeys.SERVER_KEY],
-                   methods=app[appkeys.METHODS], forget_key=app[appkeys.AUTHENTICATOR].forget)
+                   methods=app[appkeys.METHODS], forget_key=app[appkeys.AUTHENTICATOR].forget,
+                   submit_export=app[appkeys.EXPORTS].submit)
 
 
 async def _serve(request: web.Request) -> web.Response:

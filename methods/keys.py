@@ -11,7 +11,7 @@ from gateway.context import Context, Params, RpcMethod
 from gateway.errors import NotFound
 from gateway.storage import Row
 from gateway.storage import keys as store
-from methods import paging
+from methods import audited, paging
 from methods.tenants import tenant_in_scope
 from methods.validators import cidr
 
@@ -65,8 +65,10 @@ async def create(context: Context, params: Params) -> dict[str, Any]:
             "ip_allow": " ".join(params["ip_allow"]),
             "expires_at": auth.expiry_text(params["expires_at"]),
             "rate_limit": params["rate_limit"]})
-    return {"key_id": key.key_id, "key": key.plain,
-            "mor_secret": auth.mor_secret(context.server_key, key.key_id)}
+        made = {"key_id": key.key_id, "key": key.plain,
+                "mor_secret": auth.mor_secret(context.server_key, key.key_id)}
+        await audited.record(conn, context, "keys.create", params, made, f"keys({key.key_id})")
+    return made
 
 
 def key_view(row: Row) -> dict[str, Any]:
@@ -106,6 +108,8 @@ async def revoke(context: Context, params: Params) -> dict[str, int]:
         if await store.by_id_in_scope(conn, params["key_id"], context.caller.scope) is None:
             raise NotFound("keys", params["key_id"])
         await store.revoke(conn, params["key_id"])
+        await audited.record(conn, context, "keys.revoke", params, {"result": 1},
+                             f"keys({params['key_id']})")
     context.forget_key(params["key_id"])
     return {"result": 1}
 

@@ -11,7 +11,7 @@ from gateway.context import Context, Params, RpcMethod
 from gateway.errors import InvalidParams, Unprocessable
 from gateway.storage import Connection, Row
 from gateway.storage import tenants as store
-from methods import paging
+from methods import audited, paging
 from methods.validators import tenant_name, zone_name
 
 TENANT = {"type": "object", "properties": {
@@ -50,7 +50,10 @@ async def create(context: Context, params: Params) -> dict[str, Any]:
                                 f"a tenant named {params['name']!r} already exists")
         row = await store.create(conn, params["name"], parent,
                                  params["timezone"] or parent["timezone"])
-    return tenant_view(row)
+        made = tenant_view(row)
+        await audited.record(conn, context, "tenants.create", params, made,
+                             f"tenants({row['id']})")
+    return made
 
 
 class ListParams(Schema):

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 import pytest
 
-from envelopes import answer, invalid, ok
+from envelopes import answer, forbidden, invalid, not_found, ok
 from gateway import appkeys
 
 METHOD = "GetCallHistory"
@@ -234,3 +235,58 @@ async def test_csv_parsed_back_equals_the_json_rows(history: Any) -> None:
 async def test_bad_params_name_the_field(history: Any, params: dict[str, Any],
                                          data: dict[str, Any]) -> None:
     assert await history(params) == invalid(data)
+
+
+async def test_delete_record_removes_it_once_and_is_audited(
+        client: Any, rpc: Any, history: Any, make_key: Any) -> None:
+    reseller = await make_key("reseller", "res", rate_limit="unlimited")
+    assert await rpc("DeleteRecord", {"record_id": 31}, key=reseller) == \
+        not_found("records", "31")  # root's recording is outside the reseller's subtree
+    accountant = await make_key("accountant", rate_limit="unlimited")
+    assert await rpc("DeleteRecord", {"record_id": 31}, key=accountant) == \
+        forbidden("accountant", "DeleteRecord")
+    assert await rpc("DeleteRecord", {"record_url": "https://rec.example/31.mp3"}) == \
+        ok({"result": 1})
+    assert await rpc("DeleteRecord", {"record_id": 31}) == not_found("records", "31")
+    first = (await history({"with_records": True, "count": 1}))["result"]["result"][0]
+    assert "records" not in first and first["other_resource_usage"]
+    db = client.app[appkeys.DB]
+    rows = await db.fetch_all("SELECT method, object, args, result FROM audit_log "
+                              "WHERE method IN ('DeleteRecord', 'keys.create') ORDER BY id")
+    (deleted,) = [r for r in rows if r["method"] == "DeleteRecord"]
+    assert (deleted["object"], json.loads(deleted["args"]), json.loads(deleted["result"])) == \
+        ("records(31)", {"record_url": "https://rec.example/31.mp3", "record_id": None},
+         {"result": 1})
+    made = json.loads(rows[0]["result"])
+    assert (made["key"], made["mor_secret"]) == ("***", "***")
+
+
+@pytest.mark.parametrize("params", [{}, {"record_id": 31, "record_url": "x"}])
+async def test_delete_record_takes_exactly_one_of_id_and_url(rpc: Any, ids: dict[str, int],
+                                                             params: dict[str, Any]) -> None:
+    assert await rpc("DeleteRecord", params) == \
+        invalid({"record_id": "Give record_url or record_id (exactly one)."})
+
+
+async def test_paging_is_stable_while_calls_arrive(client: Any, rpc: Any, ingest_key: str,
+                                                   history: Any, ids: dict[str, int]) -> None:
+    """Sessions set up in the same second page by their unique id; calls arriving between
+    page reads (later, as calls do) neither repeat nor skip a row of the earlier pages."""
+    def same_second(n: int) -> dict[str, Any]:
+        return {"session_id": f"tie{n}", "tenant": "root", "setup_time": "2026-03-02T10:00:00Z",
+                "end_time": "2026-03-02T10:00:09Z", "legs": [leg("o", "orig", "1", "2")]}
+    ties = [same_second(n) for n in range(5)]
+    assert await rpc("ingest.sessions", {"records": ties[::-1]}, key=ingest_key) == \
+        ok(answer(accepted=5))
+    window = {"from_date": "2026-03-02 10:00:00"}
+    seen: list[int] = []
+    for page in range(3):
+        seen += await session_ids(history, {**window, "count": 2, "offset": 2 * page})
+        late = {**same_second(100 + page), "session_id": f"late{page}",
+                "setup_time": f"2026-03-02T11:0{page}:00Z", "end_time": "2026-03-02T12:00:00Z"}
+        assert await rpc("ingest.sessions", {"records": [late]}, key=ingest_key) == \
+            ok(answer(accepted=1))
+    stored = await client.app[appkeys.DB].fetch_all(
+        "SELECT id FROM sessions WHERE source_id LIKE 'tie%' ORDER BY id")
+    assert seen[:5] == [int(r["id"]) for r in stored]
+    assert len(seen) == len(set(seen)) == 6  # five ties, then the first late call

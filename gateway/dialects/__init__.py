@@ -33,3 +33,4 @@ def add_routes(app: web.Application) -> None:
     # the vendor's other spellings: `cmd` in the form, and unknown method names (code 103)
     app.router.add_route("*", platform.PREFIX, platform.view)
     app.router.add_route("*", f"{platform.PREFIX}/{{name}}", platform.view)
+    app.router.add_route("*", platform.FILES, platform.report_file)

@@ -20,17 +20,21 @@ from multidict import MultiDict
 
 from gateway import appkeys, auth, views
 from gateway.dialects import forms
+from gateway.dialects.active_sessions import status_of
 from gateway.errors import (AuthenticationFailed, Forbidden, GatewayError, Internal,
-                            InvalidParams, MethodNotFound, NotFound, Timeout)
+                            InvalidParams, MethodNotAllowed, MethodNotFound, NotFound, Timeout)
 from gateway.middlewares import REQUEST_ID
-from methods.history import common
+from gateway.exports import send_file
 from methods.history import METHODS as HISTORY
+from methods.history import common, reports
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/platform_api"
 CMD, ACCOUNT_ID, API_KEY = "cmd", "account_id", "api_key"
 METHOD_NAMES = tuple(HISTORY)
+DOWNLOAD = "DownloadHistoryReport"
+FILES = "/reports/files/{report_id}"
 # The vendor's codes (vendor-notes.md section 3, "Error format and codes").
 FATAL, INTERNAL, AUTHORIZATION_FAILED, INVALID_ARGUMENTS = 1, 2, 100, 101
 MISSING_CMD, UNKNOWN_COMMAND, FORBIDDEN_COMMAND = 102, 103, 104
@@ -148,8 +152,11 @@ async def _answer(request: web.Request) -> web.StreamResponse:
         caller = await views.authenticate(request, _credential(request, fields))
         await request.app[appkeys.RATE_LIMITER].charge(caller, 1)
         params = method_params(fields, request.app[appkeys.METHODS][name].params)
-        result = await request.app[appkeys.DISPATCHER].call(
-            name, params, views.context_for(request, caller))
+        context = views.context_for(request, caller)
+        result = await request.app[appkeys.DISPATCHER].call(name, params, context)
+        if name == DOWNLOAD:  # on this route, the file itself
+            path, file_name = await reports.counted_download(context, params["history_report_id"])
+            return await send_file(request, path, file_name)
     if isinstance(result, dict) and isinstance(result.get("result"), str):
         response = web.Response(text=result["result"], content_type="text/csv")
         response.enable_compression()
@@ -169,3 +176,24 @@ async def view(request: web.Request) -> web.StreamResponse:
         headers = {}
     log.info("%s answered %s %s (request %s)", request.path, code, msg, request[REQUEST_ID])
     return views.json_response({"error": {"code": code, "msg": msg}}, status, headers)
+
+
+async def report_file(request: web.Request) -> web.StreamResponse:
+    """`GET /reports/files/{id}`: a completed export's file, with the `/rpc` credential;
+    errors as the `/rpc` error object, in its class's HTTP status."""
+    try:
+        if request.method != "GET":
+            raise MethodNotAllowed(f"{request.method} is not allowed; use GET")
+        async with views.slot(request):
+            caller = await views.authenticate(request, auth.credential(request.headers))
+            if caller.role not in request.app[appkeys.METHODS][DOWNLOAD].roles:
+                raise Forbidden(f"the role {caller.role!r} may not download reports")
+            text = request.match_info["report_id"]
+            if not forms.INTEGER.fullmatch(text):
+                raise NotFound(reports.TABLE, text)
+            path, file_name = await reports.counted_download(
+                views.context_for(request, caller), int(text))
+        return await send_file(request, path, file_name)
+    except GatewayError as exc:
+        headers = views.retry_headers(exc)
+        return views.json_response({"error": exc.error_object()}, status_of(exc), headers)

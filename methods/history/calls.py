@@ -10,7 +10,7 @@ incoming and its destination otherwise (the local number the other one).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
@@ -21,11 +21,13 @@ from gateway.errors import InvalidParams
 from gateway.query.sql import Sql, all_of, between, one_of
 from gateway.storage import references
 from methods import paging
-from methods.history import common
+from gateway.exports import ExportKind, Write
+from methods.history import common, reports
 from methods.history.common import (ChildAccounts, Date, amount, flag, id_list, output_field,
                                     show_time, text_list, timezone_field)
 
 METHOD = "GetCallHistory"
+HISTORY_TYPE = "calls"
 # CallSessionInfoType's scalar fields in vendor-notes order: the CSV columns.
 COLUMNS = ("audio_quality", "rule_name", "application_name", "call_session_history_id",
            "account_id", "application_id", "user_id", "start_date", "duration",
@@ -61,16 +63,31 @@ class CallHistoryParams(Schema):
     count = paging.count_field()
     offset = paging.offset_field()
     output = output_field()
+    is_async = flag(False)
+
+    @validates_schema
+    def _is_async(self, data: Params, **kwargs: Any) -> None:
+        reports.check_async(data)
 
     @validates_schema
     def _application(self, data: Params, **kwargs: Any) -> None:
-        if data.get("application_id") is not None and data.get("application_name") is not None:
-            raise ValidationError("Give application_id or application_name, not both.",
-                                  "application_name")
-        if data.get("rule_name") is not None and data.get("application_id") is None \
-                and data.get("application_name") is None:
-            raise ValidationError("Applies only with application_id or application_name.",
-                                  "rule_name")
+        check_application(data)
+
+
+def check_application(data: Params) -> None:
+    if data.get("application_id") is not None and data.get("application_name") is not None:
+        raise ValidationError("Give application_id or application_name, not both.",
+                              "application_name")
+    if data.get("rule_name") is not None and data.get("application_id") is None \
+            and data.get("application_name") is None:
+        raise ValidationError("Applies only with application_id or application_name.",
+                              "rule_name")
+
+
+async def check_range(context: Context, params: Params) -> None:
+    """The date range's errors, before a job is queued."""
+    common.bounded_range(params, await common.zone_of(context, params["timezone"]),
+                         context.config.limits.date_range_days)
 
 
 def _legs_where(condition: str, values: list[Any]) -> Sql:
@@ -80,8 +97,8 @@ def _legs_where(condition: str, values: list[Any]) -> Sql:
 
 
 async def _where(context: Context, params: Params, low: int, high: int) -> Sql:
-    tenants = await common.covered_tenants(context, params["child_account_id"],
-                                           params["children_calls_only"])
+    tenants = await common.covered_tenants(context, params.get("child_account_id"),
+                                           params.get("children_calls_only", False))
     where = [Sql("s.end_time IS NOT NULL AND s.kind IN ('call', 'video')"),
              between(Sql("s.setup_time"), low, high), common.one_of_tenants("s.tenant_id", tenants)]
     if params["call_session_history_id"] is not None:
@@ -101,32 +118,30 @@ async def _where(context: Context, params: Params, low: int, high: int) -> Sql:
         where.append(Sql("s.custom_data = ?", (params["call_session_history_custom_data"],)))
     for param, expr in (("user_id", "l.user_id"), ("remote_number", REMOTE),
                         ("local_number", LOCAL)):
-        if params[param] is not None:
+        if params.get(param) is not None:
             where.append(_legs_where(expr, params[param]))
     return all_of(where)
 
 
+# The columns of CallSessionInfoType, in COLUMNS order (start_date: Unix seconds here).
 _SESSION = (
-    "SELECT s.id, s.tenant_id, s.setup_time, s.end_time, s.audio_quality, s.rule_name, "
-    "a.name AS application_name, s.application_id, s.initiator_address, "
-    "s.media_server_address, s.log_file_url, s.finish_reason, s.custom_data, "
+    "SELECT s.audio_quality, s.rule_name, a.name AS application_name, "
+    "s.id AS call_session_history_id, s.tenant_id AS account_id, s.application_id, "
     "(SELECT l.user_id FROM legs l WHERE l.session_id = s.id AND l.user_id IS NOT NULL "
-    "ORDER BY l.position LIMIT 1) AS user_id "
+    "ORDER BY l.position LIMIT 1) AS user_id, s.setup_time AS start_date, "
+    "s.end_time - s.setup_time AS duration, s.initiator_address, s.media_server_address, "
+    "s.log_file_url, s.finish_reason, s.custom_data "
     "FROM sessions s LEFT JOIN applications a ON a.id = s.application_id WHERE ")
+_START = COLUMNS.index("start_date")
 
 
-def _session(row: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
-    values = {
-        "audio_quality": row["audio_quality"], "rule_name": row["rule_name"],
-        "application_name": row["application_name"], "call_session_history_id": row["id"],
-        "account_id": row["tenant_id"], "application_id": row["application_id"],
-        "user_id": row["user_id"], "start_date": show_time(row["setup_time"], zone),
-        "duration": row["end_time"] - row["setup_time"],
-        "initiator_address": row["initiator_address"],
-        "media_server_address": row["media_server_address"],
-        "log_file_url": row["log_file_url"], "finish_reason": row["finish_reason"],
-        "custom_data": row["custom_data"]}
-    return {k: v for k, v in values.items() if v is not None}
+def _values(row: Sequence[Any], zone: ZoneInfo) -> tuple[Any, ...]:
+    """A `_SESSION` row's values in COLUMNS order, the start written in `zone`."""
+    return (*row[:_START], show_time(row[_START], zone), *row[_START + 1:])
+
+
+def _session(row: Sequence[Any], zone: ZoneInfo) -> dict[str, Any]:
+    return {k: v for k, v in zip(COLUMNS, _values(row, zone)) if v is not None}
 
 
 def _marks(ids: list[int]) -> str:
@@ -200,14 +215,37 @@ async def _resources(context: Context, ids: list[int], zone: ZoneInfo) -> dict[i
     return out
 
 
-async def call_history(context: Context, params: Params) -> dict[str, Any]:
+async def every_row(context: Context, params: Params,
+                    select: str) -> tuple[ZoneInfo, str, tuple[Any, ...]]:
+    """The zone, and the query of every session `select` reads that the params match, in
+    order (no paging)."""
     zone = await common.zone_of(context, params["timezone"])
-    low, high = common.date_range(params, zone)
+    low, high = common.bounded_range(params, zone, context.config.limits.date_range_days)
+    where = await _where(context, params, low, high)
+    return zone, select + where.text + common.order_sql(params, "s.setup_time", "s.id"), \
+        where.params
+
+
+async def export_calls(context: Context, params: Params, write: Write) -> dict[str, Any]:
+    """The file of an async GetCallHistory: every matching session, no paging."""
+    zone, sql, values = await every_row(context, params, _SESSION)
+    count = await reports.export_query(context, write, sql, values,
+                                       lambda r: _values(r, zone), COLUMNS,
+                                       params["with_header"])
+    return {"session_count": count, "total_session_count": count, "timezone": zone.key}
+
+
+async def call_history(context: Context, params: Params) -> dict[str, Any]:
+    if params["is_async"]:
+        await check_range(context, params)
+        return await reports.submit(context, HISTORY_TYPE, params)
+    zone = await common.zone_of(context, params["timezone"])
+    low, high = common.bounded_range(params, zone, context.config.limits.date_range_days)
     where = await _where(context, params, low, high)
     order, paging = common.page_sql(params, "s.setup_time", "s.id")
     rows = await context.db.fetch_all(_SESSION + where.text + order, (*where.params, *paging))
-    sessions = [_session(r, zone) for r in rows]
-    ids = [int(r["id"]) for r in rows]
+    sessions = [_session(tuple(r.values()), zone) for r in rows]
+    ids = [int(r["call_session_history_id"]) for r in rows]
     if ids and params["output"] == common.JSON:
         nested = (("with_calls", "calls", _calls), ("with_other_resources",
                   "other_resource_usage", _resources), ("with_records", "records", _records))
@@ -226,7 +264,9 @@ async def call_history(context: Context, params: Params) -> dict[str, Any]:
 
 
 RESULT = {"type": "object", "properties": {
-    "result": {"oneOf": [{"type": "array", "items": {"type": "object"}}, {"type": "string"}]},
+    "result": {"oneOf": [{"type": "array", "items": {"type": "object"}}, {"type": "string"},
+                         {"const": 1}]},
+    "history_report_id": {"type": "integer"},
     "total_count": {"type": "integer"}, "count": {"type": "integer"},
     "timezone": {"type": "string"}}}
 
@@ -237,3 +277,4 @@ METHODS = {
         "GetCallHistory), with their calls, recordings and other charges; JSON or CSV.",
         result=RESULT),
 }
+EXPORTS = {HISTORY_TYPE: ExportKind(CallHistoryParams(), export_calls)}

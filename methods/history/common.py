@@ -14,14 +14,14 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from gateway import money
 from gateway.context import Context, Params
 from gateway.errors import InvalidParams
 from gateway.query.sql import Sql
+from gateway.storage import Backend, Row
 from gateway.storage import tenants as tenant_store
-from methods import paging
 from methods.validators import zone_name
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -31,6 +31,8 @@ AUTO = "auto"
 MAX_IDS = 1000
 ALL = "all"
 JSON, CSV = "json", "csv"
+DAY = 86_400
+DATE_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"}
 
 
 class Date(fields.Field):
@@ -61,12 +63,21 @@ def id_list() -> fields.List:
     return fields.List(fields.Integer(strict=True), load_default=None, validate=_most_ids)
 
 
-def text_list() -> fields.List:
-    return fields.List(fields.String(), load_default=None, validate=_most_ids)
+def text_list(choices: Sequence[str] | None = None) -> fields.List:
+    """A list of strings; with `choices`, each one of them."""
+    inner = fields.String() if choices is None else fields.String(
+        validate=validate.OneOf(choices, error="Must be one of the documented values, not "
+                                               "{input!r}."))
+    return fields.List(inner, load_default=None, validate=_most_ids)
 
 
 class ChildAccounts(fields.Field):
     """A list of descendant tenant ids, or `all`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {"json_schema": {"oneOf": [
+            {"type": "array", "items": {"type": "integer"}}, {"type": "string", "enum": [ALL]}]}})
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value == ALL:
@@ -74,28 +85,34 @@ class ChildAccounts(fields.Field):
         return id_list().deserialize(value)
 
 
-def flag(default: bool) -> fields.Boolean:
-    return fields.Boolean(load_default=default, truthy={True}, falsy={False})
+class StrictBoolean(fields.Boolean):
+    """`true` or `false` only: `1 in {True}` holds in Python, so marshmallow's own
+    Boolean with `truthy={True}` still takes 1, 0 and 1.0 (methods.md: no coercion)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
-def timezone_field() -> fields.String:
-    return fields.String(load_default=DEFAULT_ZONE, validate=_zone, metadata={
-        "description": "IANA zone of the dates in and out, or `auto` (the tenant's zone)"})
+def flag(default: bool | None) -> fields.Boolean:
+    """A boolean param; with default None, a filter that is off unless given."""
+    return StrictBoolean(load_default=default)
+
+
+def date_field(description: str) -> Date:
+    return Date(required=True, metadata={"json_schema": DATE_SCHEMA,
+                                         "description": description})
+
+
+def timezone_field(description: str = "IANA zone of the dates in and out, or `auto` (the "
+                                      "tenant's zone)") -> fields.String:
+    return fields.String(load_default=DEFAULT_ZONE, validate=_zone,
+                         metadata={"description": description})
 
 
 def output_field() -> fields.String:
     return fields.String(load_default=JSON, validate=validate.OneOf([JSON, CSV]))
-
-
-class Listing(Schema):
-    """Order, paging and output of a list method (a mixin: list a schema's fields in the
-    seed's order where positional params matter)."""
-
-    desc_order = flag(False)
-    count = paging.count_field()
-    offset = paging.offset_field()
-    output = output_field()
-    with_header = flag(True)
 
 
 async def zone_of(context: Context, name: str) -> ZoneInfo:
@@ -114,6 +131,26 @@ def date_range(params: Params, zone: ZoneInfo) -> tuple[int, int]:
     low, high = to_utc(params["from_date"], zone), to_utc(params["to_date"], zone)
     if low > high:
         raise InvalidParams({"from_date": "Must not be after to_date."})
+    return low, high
+
+
+def _occurs(value: dt.datetime, zone: ZoneInfo) -> bool:
+    """Whether a wall-clock time occurs in `zone` (a change to summer time skips some)."""
+    there = value.replace(tzinfo=zone, fold=0).astimezone(dt.timezone.utc).astimezone(zone)
+    return there.replace(tzinfo=None) == value
+
+
+def bounded_range(params: Params, zone: ZoneInfo, max_days: int) -> tuple[int, int]:
+    """`date_range`, refusing a local time that `zone` skips (an invalid date) and a range
+    longer than `max_days` (spec README, Time)."""
+    skipped = {name: BAD_DATE for name in ("from_date", "to_date")
+               if not _occurs(params[name], zone)}
+    if skipped:
+        raise InvalidParams(skipped)
+    low, high = date_range(params, zone)
+    if high - low >= max_days * DAY:
+        raise InvalidParams({"to_date": f"The range from from_date to to_date exceeds "
+                                        f"{max_days} days."})
     return low, high
 
 
@@ -168,25 +205,15 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def csv_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str],
-              with_header: bool) -> Iterable[str]:
-    """CSV text (RFC 4180, CRLF) a few rows at a time: the header, then each row's scalar
-    fields in `columns` order."""
+def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str], with_header: bool) -> str:
+    """CSV (RFC 4180, CRLF) of a page: the header, then each row's fields in `columns`
+    order (a missing one empty, booleans as `true`/`false`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if with_header:
         writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
-        if buffer.tell() > 65_536:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str], with_header: bool) -> str:
-    return "".join(csv_lines(rows, columns, with_header))
+    writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
+    return buffer.getvalue()
 
 
 def listed(rows: list[dict[str, Any]], total: int | None, params: Params,
@@ -203,8 +230,42 @@ def listed(rows: list[dict[str, Any]], total: int | None, params: Params,
     return out
 
 
-def page_sql(params: Params, time_column: str, id_column: str) -> tuple[str, tuple[int, int]]:
-    """ORDER BY and LIMIT/OFFSET: by time then the unique id, `desc_order` reversing both."""
+def order_sql(params: Params, time_column: str, id_column: str) -> str:
+    """ORDER BY time then the unique id, `desc_order` reversing both."""
     way = "DESC" if params["desc_order"] else "ASC"
-    return (f" ORDER BY {time_column} {way}, {id_column} {way} LIMIT ? OFFSET ?",
+    return f" ORDER BY {time_column} {way}, {id_column} {way}"
+
+
+def page_sql(params: Params, time_column: str, id_column: str) -> tuple[str, tuple[int, int]]:
+    """`order_sql`, and LIMIT/OFFSET."""
+    return (f"{order_sql(params, time_column, id_column)} LIMIT ? OFFSET ?",
             (params["count"], params["offset"]))
+
+
+def without_nulls(row: dict[str, Any]) -> dict[str, Any]:
+    """A record with its optional fields left out where they have no value."""
+    return {k: v for k, v in row.items() if v is not None}
+
+
+async def fetch_page(db: Backend, columns: str, table: str, where: Sql, params: Params,
+                     time_column: str, id_column: str) -> tuple[list[Row], int | None]:
+    """One page of `table`'s rows matching `where` (in `page_sql` order), and, when
+    `with_total_count` is set, how many rows match in all. `columns` and `table` come from
+    code; every value travels in `where.params`."""
+    order, limits = page_sql(params, time_column, id_column)
+    rows = await db.fetch_all(f"SELECT {columns} FROM {table} WHERE {where.text}{order}",
+                              (*where.params, *limits))
+    total = None
+    if params["with_total_count"]:
+        found = await db.fetch_one(f"SELECT COUNT(*) AS n FROM {table} WHERE {where.text}",
+                                   where.params)
+        total = int(found["n"]) if found else 0
+    return rows, total
+
+
+def listing_schema(item: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """JSON Schema of a listed page: `item`s, or their CSV text when output=csv."""
+    return {"type": "object", "properties": {
+        "result": {"oneOf": [{"type": "array", "items": item},
+                             {"type": "string", "description": "the CSV text (output=csv)"}]},
+        "total_count": {"type": "integer"}, "count": {"type": "integer"}, **extra}}

@@ -9,11 +9,10 @@ from typing import Any, Awaitable, Callable
 import orjson
 from marshmallow import Schema, ValidationError
 
-from gateway import clock
 from gateway.context import Context
 from gateway.storage import Connection, references
-from gateway.storage import audit as audit_store
 from gateway.storage import tenants as tenant_store
+from methods import audited
 from methods.ingest.record_fields import flatten
 
 
@@ -169,10 +168,7 @@ async def run(context: Context, method: str, records: list[Any], schema: Schema,
             unchanged += not changed
         await writer.finish()
         rejected.sort(key=lambda r: int(r["index"]))
-        caller = context.caller
-        await audit_store.append(
-            conn, tenant_id=caller.tenant_id, key_id=caller.key_id, role=caller.role,
-            ip=caller.ip, method=method, requested=int(clock.now().timestamp()),
-            args={"records": len(records)},
-            result={"accepted": accepted, "unchanged": unchanged, "rejected": len(rejected)})
+        await audited.record(
+            conn, context, method, {"records": len(records)},
+            {"accepted": accepted, "unchanged": unchanged, "rejected": len(rejected)})
     return {"accepted": accepted, "unchanged": unchanged, "rejected": rejected}

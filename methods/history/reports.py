@@ -1,0 +1,229 @@
+"""Export jobs of the call-history family: making one (`submit`), `GetHistoryReports`
+and `DownloadHistoryReport` (methods.md section 3; HistoryReportType in vendor-notes.md
+section 3, with our `status` and `error`).
+
+A report belongs to the tenant of the key that asked for it: another tenant's report is
+not found, as is one past `store_until`. Dates here are UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import time
+from pathlib import Path
+from contextlib import aclosing
+from typing import Any, AsyncIterator, Callable, Sequence
+from zoneinfo import ZoneInfo
+
+import orjson
+from marshmallow import Schema, ValidationError, fields, validate
+
+from gateway import roles
+from gateway.context import Context, Params, RpcMethod
+from gateway.errors import NotFound, Unprocessable
+from gateway.exports import Write, file_path
+from gateway.storage import history_reports as store
+from methods import paging
+from methods.history import common
+from methods.history.common import Date, flag, id_list, show_time
+
+UTC = ZoneInfo("UTC")
+TYPES = ("calls", "transactions", "audit", "call_list")
+TABLE = "history_reports"
+FLUSH_AT = 1 << 16  # characters of CSV handed to the file at a time
+CSV_TYPE = "text/csv"
+
+
+def saved(params: Params) -> dict[str, Any]:
+    """The params as a job keeps them (dates back in their text form, defaults left out
+    where they are None): what its schema loads again when the job runs."""
+    out = {}
+    for name, value in params.items():
+        if value is None or name == "is_async":
+            continue
+        out[name] = value.strftime(common.DATE_FORMAT) if isinstance(value, dt.datetime) \
+            else value
+    return out
+
+
+async def submit(context: Context, history_type: str, params: Params) -> dict[str, Any]:
+    """Queue an export job for the caller; `{result: 1, history_report_id}`."""
+    now = int(time.time())
+    caller = context.caller
+    report_id = await store.create(
+        context.db, tenant_id=caller.tenant_id, key_id=caller.key_id, role=caller.role,
+        history_type=history_type, params=saved(params), created=now,
+        store_until=now + context.config.exports.keep_days * 86_400)
+    context.submit_export(report_id)
+    return {"result": 1, "history_report_id": report_id}
+
+
+async def write_rows(write: Write, chunks: AsyncIterator[list[Sequence[Any]]],
+                     columns: Sequence[str], with_header: bool) -> int:
+    """Write CSV rows (values in `columns` order; None as empty) chunk by chunk, the
+    header first even when there is no row; the count of rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if with_header:
+        writer.writerow(columns)
+    count = 0
+    async for rows in chunks:
+        writer.writerows(rows)
+        count += len(rows)
+        if buffer.tell() >= FLUSH_AT:
+            await write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+    await write(buffer.getvalue())
+    return count
+
+
+async def export_query(context: Context, write: Write, sql: str, values: Sequence[Any],
+                       render: Callable[[Any], Sequence[Any]], columns: Sequence[str],
+                       with_header: bool) -> int:
+    """Write every row of a query as CSV, read from a cursor a chunk at a time; `render`
+    gives a row's values in `columns` order. The count of rows."""
+    async def chunks() -> AsyncIterator[list[Sequence[Any]]]:
+        async with aclosing(context.db.stream(sql, values)) as stream:
+            async for chunk in stream:
+                yield [render(r) for r in chunk]
+    return await write_rows(write, chunks(), columns, with_header)
+
+
+def in_order(row: dict[str, Any], columns: Sequence[str]) -> list[Any]:
+    """A record's values in `columns` order (a field left out: None)."""
+    return [row.get(c) for c in columns]
+
+
+def check_async(params: Params) -> None:
+    if params.get("is_async") and params["output"] != common.CSV:
+        raise ValidationError("Only with output=csv.", "is_async")
+
+
+class HistoryTypes(fields.Field):
+    """A list of history types, or `all`."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if value == common.ALL:
+            return list(TYPES)
+        return fields.List(fields.String(validate=validate.OneOf(TYPES)),
+                           validate=validate.Length(min=1)).deserialize(value)
+
+
+class HistoryReportsParams(Schema):
+    history_report_id = id_list()
+    history_type = HistoryTypes(load_default=lambda: ["calls"], metadata={
+        "description": "calls, transactions, audit, call_list (a list), or all"})
+    created_from = Date(load_default=None, metadata={"description": "UTC"})
+    created_to = Date(load_default=None, metadata={"description": "UTC"})
+    is_completed = fields.Boolean(load_default=None, truthy={True}, falsy={False})
+    desc_order = flag(False)
+    count = paging.count_field()
+    offset = paging.offset_field()
+    application_id = fields.Integer(strict=True, load_default=None)
+
+
+def _report(row: dict[str, Any]) -> dict[str, Any]:
+    done = row["status"] == store.COMPLETED
+    values = {
+        "history_report_id": row["id"], "history_type": row["history_type"],
+        "created": show_time(row["created"], UTC), "format": "csv",
+        "completed": show_time(row["completed"], UTC) if done else None,
+        "file_name": row["file_name"] if done else None,
+        "file_size": row["file_size"] if done else None,
+        "download_size": row["download_size"] if done else None,
+        "download_count": row["download_count"],
+        "last_downloaded": show_time(row["last_downloaded"], UTC),
+        "store_until": dt.datetime.fromtimestamp(row["store_until"], dt.timezone.utc)
+        .date().isoformat(),
+        "filters": orjson.loads(row["params"]),
+        "calculated_data": orjson.loads(row["calculated_data"]) if row["calculated_data"]
+        else None,
+        "status": row["status"], "error": row["error"]}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+async def history_reports(context: Context, params: Params) -> dict[str, Any]:
+    where = ["tenant_id = ?", "store_until > ?",
+             f"history_type IN ({', '.join('?' for _ in params['history_type'])})"]
+    values: list[Any] = [context.caller.tenant_id, int(time.time()), *params["history_type"]]
+    if params["history_report_id"] is not None:
+        where.append(f"id IN ({', '.join('?' for _ in params['history_report_id'])})")
+        values += params["history_report_id"]
+    for name, op in (("created_from", ">="), ("created_to", "<=")):
+        if params[name] is not None:
+            where.append(f"created {op} ?")
+            values.append(common.to_utc(params[name], UTC))
+    if params["is_completed"] is not None:
+        where.append("status = ?" if params["is_completed"] else "status <> ?")
+        values.append(store.COMPLETED)
+    if params["application_id"] is not None:
+        where.append("application_id = ?")
+        values.append(params["application_id"])
+    condition = " AND ".join(where)
+    order, page = common.page_sql(params, "created", "id")
+    rows = await context.db.fetch_all(
+        f"SELECT * FROM history_reports WHERE {condition}{order}", (*values, *page))
+    total = await context.db.fetch_one(
+        f"SELECT COUNT(*) AS n FROM history_reports WHERE {condition}", values)
+    return paging.page([_report(r) for r in rows], int(total["n"]) if total else 0)
+
+
+class DownloadParams(Schema):
+    history_report_id = fields.Integer(strict=True, required=True)
+
+
+async def ready_file(context: Context, report_id: int) -> tuple[Path, str, dict[str, Any]]:
+    """The file of the caller's completed report: (path, file name, row); not found for
+    another tenant's, one past `store_until`, or a missing file; 422 while not done."""
+    row = await store.by_id(context.db, report_id)
+    if row is None or int(row["tenant_id"]) != context.caller.tenant_id \
+            or int(row["store_until"]) <= time.time():
+        raise NotFound(TABLE, str(report_id))
+    if row["status"] != store.COMPLETED:
+        raise Unprocessable("history-report-not-ready",
+                            f"the report is {row['status']}" + (
+                                f": {row['error']}" if row["error"] else ""))
+    path = file_path(context.config.exports.folder, report_id, row["file_name"])
+    if not path.exists():
+        raise NotFound(TABLE, str(report_id))
+    return path, row["file_name"], row
+
+
+async def counted_download(context: Context, report_id: int) -> tuple[Path, str]:
+    """`ready_file`, counted as a download."""
+    path, name, _ = await ready_file(context, report_id)
+    await store.count_download(context.db, report_id, int(time.time()))
+    return path, name
+
+
+async def download_history_report(context: Context, params: Params) -> dict[str, Any]:
+    """On /rpc: where the file is (`GET /reports/files/{id}` streams it)."""
+    report_id = params["history_report_id"]
+    _, name, row = await ready_file(context, report_id)
+    return {"file_name": name, "content_type": CSV_TYPE, "size": row["file_size"],
+            "url": f"/reports/files/{report_id}"}
+
+
+REPORT = {"type": "object", "properties": {
+    "history_report_id": {"type": "integer"}, "history_type": {"type": "string"},
+    "created": {"type": "string"}, "completed": {"type": "string"},
+    "status": {"type": "string", "enum": [store.QUEUED, store.RUNNING, store.COMPLETED,
+                                          store.FAILED]}}}
+
+METHODS = {
+    "GetHistoryReports": RpcMethod(
+        history_reports, HistoryReportsParams(), roles.READERS,
+        "The caller's export jobs (Voximplant's GetHistoryReports) with our status and error.",
+        result=paging.page_schema(REPORT)),
+    "DownloadHistoryReport": RpcMethod(
+        download_history_report, DownloadParams(), roles.READERS,
+        "A completed export: its file name, type, size and the URL that streams it "
+        "(on /platform_api/DownloadHistoryReport: the file itself).",
+        result={"type": "object", "properties": {
+            "file_name": {"type": "string"}, "content_type": {"type": "string"},
+            "size": {"type": "integer"}, "url": {"type": "string"}}},
+        errors=(NotFound, Unprocessable)),
+}

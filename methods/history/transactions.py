@@ -1,0 +1,126 @@
+"""`GetTransactionHistory` (methods.md section 3): the money ledger of the caller's tenant,
+or of the descendants `child_account_id` names, with dates in and out in `timezone`.
+
+Vendor seed 002: `is_uncommitted` defaults to false, so held transactions show only when
+asked for; `users_transactions_only` keeps the transactions that name a user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, validates_schema
+
+from gateway import roles
+from gateway.context import Context, Params, RpcMethod
+from gateway.query.sql import Sql, all_of, between, one_of
+from gateway.storage import Row
+from gateway.exports import ExportKind, Write
+from methods import paging
+from methods.history import reports
+from methods.history.common import (ChildAccounts, amount, bounded_range, covered_tenants,
+                                    date_field, fetch_page, flag, id_list, listed,
+                                    listing_schema, one_of_tenants, order_sql, output_field,
+                                    show_time,
+                                    text_list, timezone_field, without_nulls, zone_of)
+from methods.ingest.ledgers import TRANSACTION_TYPES
+
+METHOD = "GetTransactionHistory"
+HISTORY_TYPE = "transactions"
+# TransactionInfoType's fields in the vendor's order (vendor-notes section 3): the CSV columns.
+COLUMNS = ("transaction_id", "account_id", "performed_at", "amount", "currency",
+           "transaction_type", "transaction_description")
+SELECTED = "id, tenant_id, performed_at, amount, currency, transaction_type, description"
+ITEM = {"type": "object", "required": list(COLUMNS[:-1]), "properties": {
+    "transaction_id": {"type": "integer"},
+    "account_id": {"type": "string", "description": "the tenant's id, as text"},
+    "performed_at": {"type": "string"}, "amount": {"type": "number"},
+    "currency": {"type": "string"}, "transaction_type": {"type": "string"},
+    "transaction_description": {"type": "string"}}}
+RESULT = listing_schema(ITEM, timezone={"type": "string"})
+
+
+class TransactionHistoryParams(Schema):
+    """In the seed's order, `with_total_count` and `with_header` beside their neighbours."""
+
+    from_date = date_field("from this time on, inclusive, in `timezone`")
+    to_date = date_field("up to this time, inclusive, in `timezone`")
+    timezone = timezone_field()
+    transaction_id = id_list()
+    transaction_type = text_list(TRANSACTION_TYPES)
+    user_id = id_list()
+    child_account_id = ChildAccounts(load_default=None)
+    children_transactions_only = flag(False)
+    users_transactions_only = flag(False)
+    desc_order = flag(False)
+    with_total_count = flag(True)
+    count = paging.count_field()
+    offset = paging.offset_field()
+    output = output_field()
+    with_header = flag(True)
+    is_uncommitted = flag(False)
+    is_async = flag(False)
+
+    @validates_schema
+    def _is_async(self, data: Params, **kwargs: Any) -> None:
+        reports.check_async(data)
+
+
+def _filters(params: Params) -> list[Sql]:
+    found = [Sql("is_uncommitted = ?", (int(params["is_uncommitted"]),))]
+    for param, column in (("transaction_id", "id"), ("transaction_type", "transaction_type"),
+                          ("user_id", "user_id")):
+        if params[param] is not None:
+            found.append(one_of(Sql(column), params[param]))
+    if params["users_transactions_only"]:
+        found.append(Sql("user_id IS NOT NULL"))
+    return found
+
+
+def _info(row: Row, zone: ZoneInfo) -> dict[str, Any]:
+    return without_nulls({
+        "transaction_id": row["id"], "account_id": str(row["tenant_id"]),
+        "performed_at": show_time(row["performed_at"], zone),
+        "amount": amount(row["amount"], row["currency"]), "currency": row["currency"],
+        "transaction_type": row["transaction_type"],
+        "transaction_description": row["description"]})
+
+
+async def _matching(context: Context, params: Params) -> tuple[ZoneInfo, Sql]:
+    """Raises InvalidParams for a bad range or a `child_account_id` outside the subtree."""
+    zone = await zone_of(context, params["timezone"])
+    low, high = bounded_range(params, zone, context.config.limits.date_range_days)
+    tenants = await covered_tenants(context, params["child_account_id"],
+                                    params["children_transactions_only"])
+    return zone, all_of([one_of_tenants("tenant_id", tenants),
+                         between(Sql("performed_at"), low, high), *_filters(params)])
+
+
+async def transaction_history(context: Context, params: Params) -> dict[str, Any]:
+    zone, where = await _matching(context, params)
+    if params["is_async"]:
+        return await reports.submit(context, HISTORY_TYPE, params)
+    rows, total = await fetch_page(context.db, SELECTED, "transactions", where, params,
+                                   "performed_at", "id")
+    return listed([_info(r, zone) for r in rows], total, params, COLUMNS, timezone=zone.key)
+
+
+async def export_transactions(context: Context, params: Params, write: Write) -> dict[str, Any]:
+    zone, where = await _matching(context, params)
+    sql = (f"SELECT {SELECTED} FROM transactions WHERE {where.text}"
+           + order_sql(params, "performed_at", "id"))
+    count = await reports.export_query(
+        context, write, sql, where.params, lambda r: reports.in_order(_info(r, zone), COLUMNS),
+        COLUMNS, params["with_header"])
+    return {"transaction_count": count, "total_transaction_count": count, "timezone": zone.key}
+
+
+METHODS = {
+    METHOD: RpcMethod(
+        transaction_history, TransactionHistoryParams(), roles.READERS,
+        "Transactions performed in a date range (Voximplant's GetTransactionHistory): the "
+        "caller's tenant, or the descendants `child_account_id` names.",
+        result=RESULT),
+}
+EXPORTS = {HISTORY_TYPE: ExportKind(TransactionHistoryParams(), export_transactions)}
