@@ -345,7 +345,8 @@ async def test_other_verbs_and_bodies_answer_xml_errors(client, admin):
     assert text == f"Invalid Request: PUT is not allowed on {PATH}; use GET or POST"
     response = await client.post(PATH, json={"u": admin["key_id"]})
     text = error_of(response.status, response.content_type, await response.read())
-    assert text == "Invalid Request: the body must be an application/x-www-form-urlencoded form"
+    assert text == ("Invalid Request: the body must be an application/x-www-form-urlencoded "
+                    "or multipart/form-data form")
 
 
 async def test_the_rate_limit_answers_a_mor_error(client, new_key):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 from typing import Any
 
+import aiohttp
 import pytest
 
 from test_call_history import RANGE, ids  # noqa: F401  (the fixture, and its data)
@@ -102,3 +103,22 @@ async def test_credentials_and_commands(client: Any, key: str, make_key: Any) ->
     ingest = await make_key("ingest")
     assert await refused(PATH, params={**credential(ingest), **RANGE}) == (403, {"error": {
         "code": 104, "msg": "the role 'ingest' may not call GetCallHistory"}})
+
+
+async def test_a_multipart_form_as_node_clients_send_it(client: Any, rpc: Any, key: str) -> None:
+    with aiohttp.MultipartWriter("form-data") as form:
+        for name, value in {"cmd": "GetCallHistory", **credential(key), **RANGE,
+                            "user_id": "7"}.items():
+            form.append(value).set_content_disposition("form-data", name=name)
+    response = await client.post("/platform_api", data=form)
+    assert response.status == 200
+    assert await response.json() == await as_rpc(rpc, key, {"user_id": [7]})
+
+
+async def test_a_file_in_the_form_is_invalid_arguments(client: Any, key: str) -> None:
+    with aiohttp.MultipartWriter("form-data") as form:
+        form.append("GetCallHistory").set_content_disposition("form-data", name="cmd")
+        form.append("x").set_content_disposition("form-data", name="api_key", filename="k.txt")
+    response = await client.post("/platform_api", data=form)
+    assert (response.status, await response.json()) == (400, {"error": {
+        "code": 101, "msg": "every part of the form must be a named field, not a file"}})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from email import policy
+from email.parser import BytesParser
 from typing import Any, Mapping
 from urllib.parse import parse_qsl
 
@@ -18,7 +20,7 @@ INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
 
 
 async def request_fields(request: web.Request) -> MultiDict[str]:
-    """The query fields, then those of an urlencoded form body (URL-decoded)."""
+    """The query fields, then those of a form body (urlencoded or multipart)."""
     fields: MultiDict[str] = MultiDict(request.query)
     if request.method != "POST" or not request.body_exists:
         return fields
@@ -26,14 +28,32 @@ async def request_fields(request: web.Request) -> MultiDict[str]:
     body = await views.read_body(request, request.app[appkeys.CONFIG].limits.body_bytes)
     if not body:
         return fields
-    if request.content_type != "application/x-www-form-urlencoded":
-        raise UnsupportedMediaType(
-            "the body must be an application/x-www-form-urlencoded form")
     try:
-        fields.extend(parse_qsl(body.decode(), keep_blank_values=True, errors="strict"))
+        if request.content_type == "application/x-www-form-urlencoded":
+            fields.extend(parse_qsl(body.decode(), keep_blank_values=True, errors="strict"))
+        elif request.content_type == "multipart/form-data":  # as Node's form-data sends
+            fields.extend(_multipart(request.headers["Content-Type"], body))
+        else:
+            raise UnsupportedMediaType("the body must be an application/x-www-form-urlencoded "
+                                       "or multipart/form-data form")
     except (UnicodeDecodeError, ValueError):
         raise ParseError("the form is not valid UTF-8") from None
     return fields
+
+
+def _multipart(content_type: str, body: bytes) -> list[tuple[str, str]]:
+    """The named text fields of a multipart/form-data body (the email package parses it)."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart() or message.defects:
+        raise ParseError("the multipart form could not be read")
+    out = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or part.get_filename() is not None:
+            raise ParseError("every part of the form must be a named field, not a file")
+        out.append((name, bytes(part.get_payload(decode=True) or b"").decode()))
+    return out
 
 
 def field_texts(fields: Mapping[str, Any], prefix: str = "") -> list[str]:

@@ -22,7 +22,8 @@ from gateway import appkeys, auth, views
 from gateway.dialects import forms
 from gateway.dialects.active_sessions import status_of
 from gateway.errors import (AuthenticationFailed, Forbidden, GatewayError, Internal,
-                            InvalidParams, MethodNotAllowed, MethodNotFound, NotFound, Timeout)
+                            InvalidParams, InvalidRequest, MethodNotAllowed, MethodNotFound,
+                            NotFound, ParseError, Timeout)
 from gateway.middlewares import REQUEST_ID
 from gateway.exports import send_file
 from methods.history import METHODS as HISTORY
@@ -129,6 +130,8 @@ def vendor_error(exc: GatewayError) -> tuple[int, int, str]:
         return 400, INVALID_ARGUMENTS, msg
     if isinstance(exc, NotFound):
         return 404, INVALID_ARGUMENTS, exc.detail
+    if isinstance(exc, (ParseError, InvalidRequest)) and exc.status == 200:
+        return 400, INVALID_ARGUMENTS, exc.detail
     if isinstance(exc, MethodNotFound):
         return 404, UNKNOWN_COMMAND, "Unknown command"
     error = exc.error_object()
