@@ -245,6 +245,9 @@ async def test_delete_record_removes_it_once_and_is_audited(
     accountant = await make_key("accountant", rate_limit="unlimited")
     assert await rpc("DeleteRecord", {"record_id": 31}, key=accountant) == \
         forbidden("accountant", "DeleteRecord")
+    customer = await make_key("customer", "cust1", rate_limit="unlimited")
+    assert await rpc("DeleteRecord", {"record_id": 31}, key=customer) == \
+        not_found("records", "31")  # a customer may delete, in its own tenant
     assert await rpc("DeleteRecord", {"record_url": "https://rec.example/31.mp3"}) == \
         ok({"result": 1})
     assert await rpc("DeleteRecord", {"record_id": 31}) == not_found("records", "31")

@@ -16,8 +16,9 @@ from methods import audited
 
 METHOD = "DeleteRecord"
 TABLE = "records"
-# Who may delete: the admins and resellers of the recording's tenant or above it.
-DELETERS = frozenset({roles.ADMIN, roles.RESELLER})
+# Who may delete (spec README, roles): every reading role but the accountant, inside its
+# scope (a customer's is its own tenant).
+DELETERS = roles.READERS - {roles.ACCOUNTANT}
 
 
 class DeleteRecordParams(Schema):
