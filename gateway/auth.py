@@ -36,6 +36,10 @@ class WrongProof(AuthenticationFailed):
     """The key exists, but the request's proof of its secret (MOR's `hash`) is wrong."""
 
 
+class KeyExpired(AuthenticationFailed):
+    """The key is right, but past its expiry (EnableX answers this one 403)."""
+
+
 @dataclass(frozen=True)
 class Caller:
     """The authenticated caller: its key, role and scope (its tenant's subtree)."""
@@ -165,7 +169,7 @@ class Authenticator:
         if row["revoked_at"] is not None:
             raise AuthenticationFailed("the API key was revoked")
         if row["expires_at"] is not None and clock.from_text(row["expires_at"]) <= clock.now():
-            raise AuthenticationFailed("the API key has expired")
+            raise KeyExpired("the API key has expired")
         allow = row["ip_allow"].split()
         if allow and not in_networks(ip, networks(allow)):
             raise AuthenticationFailed(f"IP {ip} is not allowed")

@@ -113,6 +113,7 @@ class AuthenticationFailed(_CodedError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"Authentication Failed: {reason}")
+        self.reason = reason
 
 
 class Forbidden(_CodedError):

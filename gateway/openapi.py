@@ -20,6 +20,10 @@ SECURITY_SCHEMES = {
                 "description": "MOR: lowercase SHA-1 hex of the values of the params sent, in "
                                "the documented order, followed by the key's MOR secret "
                                "(spec methods.md section 2)"},
+    # EnableX: HTTP Basic (the key id, and the secret after its first "."), or a token.
+    "basic": {"type": "http", "scheme": "basic"},
+    "token": {"type": "apiKey", "in": "header", "name": "Authorization",
+              "description": "EnableX: `Token <key>`"},
     # Voximplant: `account_id` (the key id) with `api_key` (the whole key).
     "platformAccount": {"type": "apiKey", "in": "query", "name": "account_id",
                         "description": "Voximplant: the key id (sent with `api_key`)"},
@@ -32,6 +36,7 @@ SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "mor": [{"morUser": [], "morHash": []}],
     "platform": [{"platformAccount": [], "platformKey": []}, {"platformKey": []},
                  {"bearer": []}],
+    "video": [{"basic": []}, {"token": []}],
 }
 
 
@@ -46,10 +51,21 @@ def _responses(route: Route, result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _query_params(route: Route, methods: Methods) -> list[dict[str, Any]]:
-    params = methods[route.method].params
-    return [{"name": f.data_key or n, "in": "query", "required": bool(f.required),
-             "schema": field_schema(f)} for n, f in params.fields.items()] + \
-        [dict(p) for p in route.extra_params]
+    """The method's params where the route takes them: in its path, in a header, or in
+    the query."""
+    out = []
+    for name, f in methods[route.method].params.fields.items():
+        sent = f.data_key or name
+        if f"{{{sent}}}" in route.path:
+            out.append({"name": sent, "in": "path", "required": True,
+                        "schema": field_schema(f)})
+        elif sent in route.headers:
+            out.append({"name": route.headers[sent], "in": "header", "required": False,
+                        "schema": field_schema(f)})
+        else:
+            out.append({"name": sent, "in": "query", "required": bool(f.required),
+                        "schema": field_schema(f)})
+    return out + [dict(p) for p in route.extra_params]
 
 
 def _operation(route: Route, verb: str, methods: Methods) -> dict[str, Any]:

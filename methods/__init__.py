@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 from gateway.context import RpcMethod
-from methods import active_sessions, aggregate, history, ingest, keys, service, tenants
+from methods import (active_sessions, aggregate, history, ingest, keys, service, tenants,
+                     video)
 
 
 def all_methods() -> dict[str, RpcMethod]:
     merged: dict[str, RpcMethod] = {}
     for family in (service.METHODS, keys.METHODS, tenants.METHODS, ingest.METHODS,
-                   active_sessions.METHODS, aggregate.METHODS, history.METHODS):
+                   active_sessions.METHODS, aggregate.METHODS, history.METHODS,
+                   video.METHODS):
         clash = merged.keys() & family.keys()
         assert not clash, f"method names defined twice: {sorted(clash)}"
         merged.update(family)

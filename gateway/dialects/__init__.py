@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway import appkeys, openapi
-from gateway.dialects import active_sessions, mor, platform
+from gateway.dialects import active_sessions, mor, platform, video
 from gateway.dialects.route import Route
 from gateway.views import json_response
 
@@ -18,6 +18,8 @@ ROUTES = (
           extra_params=mor.EXTRA_PARAMS, responses=mor.responses),
     *(Route(f"{platform.PREFIX}/{name}", ("get", "post"), name, platform.view, "platform",
             "query", platform.ERROR) for name in platform.METHOD_NAMES),
+    *(Route(path, ("get",), name, video.view_of(name), "video", "query", video.ERROR,
+            headers=video.HEADERS) for path, name in video.ROUTES),
 )
 
 

@@ -117,8 +117,7 @@ def vendor_error(exc: GatewayError) -> tuple[int, int, str]:
     if isinstance(exc, RouteError):
         return exc.status, exc.vendor_code, exc.detail
     if isinstance(exc, AuthenticationFailed):
-        reason = exc.detail.removeprefix("Authentication Failed: ")
-        return 401, AUTHORIZATION_FAILED, f"Authorization failed: {reason}"
+        return 401, AUTHORIZATION_FAILED, f"Authorization failed: {exc.reason}"
     if isinstance(exc, Forbidden):
         return 403, FORBIDDEN_COMMAND, exc.detail
     if isinstance(exc, InvalidParams):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
 
 from aiohttp import web
@@ -25,3 +25,5 @@ class Route:
     # route that does not answer JSON with errors in their own HTTP status (MOR: XML, and
     # every error HTTP 200); None: the JSON result, and `error` as the default response.
     responses: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    # Params the route takes from a header: param -> header name.
+    headers: Mapping[str, str] = field(default_factory=dict)
