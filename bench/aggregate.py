@@ -1,7 +1,8 @@
 """Time of `aggregate_get` on its summary path and on its raw path, each against
 hand-written SQL for the same answer run with sqlite3 in the same process, in the same run.
 
-    python bench/aggregate.py [--full] [--runs 5] [--warmups 1] [--diagnose]
+    python bench/aggregate.py [--full] [--runs 5] [--warmups 1] [--paths both|summary|raw]
+                               [--raw-runs N] [--diagnose]
 
 The data: `gateway demo`'s generated month of traffic (customers, resellers, carriers,
 1 to 3 attempts, real destinations and prices in several currencies), 1,000,000 sessions
@@ -303,7 +304,8 @@ async def bench(path: Path, args: argparse.Namespace) -> None:
             diagnose(hand)
         results = []
         notes: list[str] = []
-        for summary_path in (True, False):
+        for summary_path in {"both": (True, False), "summary": (True,),
+                             "raw": (False,)}[args.paths]:
             for glabel, groups in GROUPINGS:
                 for wlabel, low, high in windows():
                     params = AggregateParams().load({"from": low, "till": high, **groups})
@@ -423,6 +425,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, help="another size")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--warmups", type=int, default=1)
+    parser.add_argument("--paths", choices=("both", "summary", "raw"), default="both",
+                        help="which of the method's paths to time (default both)")
     parser.add_argument("--raw-runs", type=int,
                         help="runs (and no warm-up) on the raw path (default: as --runs)")
     parser.add_argument("--diagnose", action="store_true",
