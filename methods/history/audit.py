@@ -21,13 +21,13 @@ from gateway import roles
 from gateway.context import Context, Params, RpcMethod
 from gateway.query.scope import tenant_within
 from gateway.query.sql import Sql, all_of, between, one_of
+from gateway.exports import ExportKind
 from gateway.storage import Row
-from gateway.exports import ExportKind, Write
 from methods import paging
 from methods.history import reports
-from methods.history.common import (bounded_range, date_field, fetch_page, flag, id_list,
-                                    listed, listing_schema, order_sql, output_field, show_time,
-                                    text_list, timezone_field, without_nulls, zone_of)
+from methods.history.common import (bounded_range, date_field, flag, id_list, listing_schema,
+                                    output_field, show_time, text_list, timezone_field,
+                                    without_nulls, zone_of)
 
 METHOD = "GetAuditLog"
 HISTORY_TYPE = "audit"
@@ -119,30 +119,15 @@ async def _matching(context: Context, params: Params) -> tuple[ZoneInfo, Sql]:
                          between(Sql("requested"), low, high), *_filters(params)])
 
 
-async def audit_log(context: Context, params: Params) -> dict[str, Any]:
-    zone, where = await _matching(context, params)
-    if params["is_async"]:
-        return await reports.submit(context, HISTORY_TYPE, params)
-    rows, total = await fetch_page(context.db, SELECTED, "audit_log", where, params,
-                                   "requested", "id")
-    return listed([_info(r, zone) for r in rows], total, params, COLUMNS, timezone=zone.key)
-
-
-async def export_audit_log(context: Context, params: Params, write: Write) -> dict[str, Any]:
-    zone, where = await _matching(context, params)
-    sql = f"SELECT {SELECTED} FROM audit_log WHERE {where.text}" + order_sql(
-        params, "requested", "id")
-    count = await reports.export_query(
-        context, write, sql, where.params, lambda r: reports.in_order(_info(r, zone), COLUMNS),
-        COLUMNS, params["with_header"])
-    return {"record_count": count, "total_record_count": count, "timezone": zone.key}
+LEDGER = reports.Ledger(HISTORY_TYPE, "audit_log", SELECTED, "requested", COLUMNS, _matching,
+                        _info, "record")
 
 
 METHODS = {
     METHOD: RpcMethod(
-        audit_log, AuditLogParams(), roles.READERS,
+        LEDGER.page, AuditLogParams(), roles.READERS,
         "Changes made through the gateway in a UTC date range (Voximplant's GetAuditLog), "
         "over the caller's subtree.",
         result=RESULT),
 }
-EXPORTS = {HISTORY_TYPE: ExportKind(AuditLogParams(), export_audit_log)}
+EXPORTS = {HISTORY_TYPE: ExportKind(AuditLogParams(), LEDGER.export)}

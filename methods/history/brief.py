@@ -16,7 +16,8 @@ from gateway import roles
 from gateway.context import Context, Params, RpcMethod
 from gateway.exports import ExportKind, Write
 from methods.history import calls, common, reports
-from methods.history.common import Date, flag, id_list, show_time, text_list, timezone_field
+from methods.history.common import (Date, StrictBoolean, flag, id_list, show_time, text_list,
+                                    timezone_field)
 
 METHOD = "GetBriefCallHistory"
 HISTORY_TYPE = "call_list"
@@ -47,9 +48,8 @@ class BriefParams(Schema):
     with_header = flag(True)
     desc_order = flag(False)
     output = fields.String(load_default=common.CSV, validate=validate.OneOf([common.CSV]))
-    is_async = fields.Boolean(load_default=True, truthy={True}, falsy={False},
-                              validate=validate.Equal(True, error="Always true: the "
-                                                      "brief history is made in the background."))
+    is_async = StrictBoolean(load_default=True, validate=validate.Equal(
+        True, error="Always true: the brief history is made in the background."))
 
     @validates_schema
     def _application(self, data: Params, **kwargs: Any) -> None:

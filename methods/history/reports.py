@@ -14,7 +14,8 @@ import io
 import time
 from pathlib import Path
 from contextlib import aclosing
-from typing import Any, AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -24,6 +25,8 @@ from gateway import roles
 from gateway.context import Context, Params, RpcMethod
 from gateway.errors import NotFound, Unprocessable
 from gateway.exports import Write, file_path
+from gateway.query.sql import Sql
+from gateway.storage import Row
 from gateway.storage import history_reports as store
 from methods import paging
 from methods.history import common
@@ -97,6 +100,41 @@ def in_order(row: dict[str, Any], columns: Sequence[str]) -> list[Any]:
     return [row.get(c) for c in columns]
 
 
+@dataclass(frozen=True)
+class Ledger:
+    """A history method over one table, read by time then id: a page (or its CSV), a
+    background export of every matching row, and both from the same conditions."""
+
+    history_type: str
+    table: str
+    selected: str  # the columns `render` reads
+    time_column: str
+    columns: Sequence[str]  # the CSV columns
+    matching: Callable[[Context, Params], Awaitable[tuple[ZoneInfo, Sql]]]
+    render: Callable[[Row, ZoneInfo], dict[str, Any]]
+    counted: str  # what calculated_data counts: `transaction_count`, ...
+
+    async def page(self, context: Context, params: Params) -> dict[str, Any]:
+        zone, where = await self.matching(context, params)
+        if params["is_async"]:
+            return await submit(context, self.history_type, params)
+        rows, total = await common.fetch_page(context.db, self.selected, self.table, where,
+                                              params, self.time_column, "id")
+        return common.listed([self.render(r, zone) for r in rows], total, params,
+                             self.columns, timezone=zone.key)
+
+    async def export(self, context: Context, params: Params, write: Write) -> dict[str, Any]:
+        zone, where = await self.matching(context, params)
+        sql = (f"SELECT {self.selected} FROM {self.table} WHERE {where.text}"
+               + common.order_sql(params, self.time_column, "id"))
+        count = await export_query(
+            context, write, sql, where.params,
+            lambda r: in_order(self.render(r, zone), self.columns), self.columns,
+            params["with_header"])
+        return {f"{self.counted}_count": count, f"total_{self.counted}_count": count,
+                "timezone": zone.key}
+
+
 def check_async(params: Params) -> None:
     if params.get("is_async") and params["output"] != common.CSV:
         raise ValidationError("Only with output=csv.", "is_async")
@@ -118,7 +156,7 @@ class HistoryReportsParams(Schema):
         "description": "calls, transactions, audit, call_list (a list), or all"})
     created_from = Date(load_default=None, metadata={"description": "UTC"})
     created_to = Date(load_default=None, metadata={"description": "UTC"})
-    is_completed = fields.Boolean(load_default=None, truthy={True}, falsy={False})
+    is_completed = flag(None)
     desc_order = flag(False)
     count = paging.count_field()
     offset = paging.offset_field()

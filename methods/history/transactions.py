@@ -15,15 +15,14 @@ from marshmallow import Schema, validates_schema
 from gateway import roles
 from gateway.context import Context, Params, RpcMethod
 from gateway.query.sql import Sql, all_of, between, one_of
+from gateway.exports import ExportKind
 from gateway.storage import Row
-from gateway.exports import ExportKind, Write
 from methods import paging
 from methods.history import reports
 from methods.history.common import (ChildAccounts, amount, bounded_range, covered_tenants,
-                                    date_field, fetch_page, flag, id_list, listed,
-                                    listing_schema, one_of_tenants, order_sql, output_field,
-                                    show_time,
-                                    text_list, timezone_field, without_nulls, zone_of)
+                                    date_field, flag, id_list, listing_schema,
+                                    one_of_tenants, output_field, show_time, text_list,
+                                    timezone_field, without_nulls, zone_of)
 from methods.ingest.ledgers import TRANSACTION_TYPES
 
 METHOD = "GetTransactionHistory"
@@ -97,30 +96,15 @@ async def _matching(context: Context, params: Params) -> tuple[ZoneInfo, Sql]:
                          between(Sql("performed_at"), low, high), *_filters(params)])
 
 
-async def transaction_history(context: Context, params: Params) -> dict[str, Any]:
-    zone, where = await _matching(context, params)
-    if params["is_async"]:
-        return await reports.submit(context, HISTORY_TYPE, params)
-    rows, total = await fetch_page(context.db, SELECTED, "transactions", where, params,
-                                   "performed_at", "id")
-    return listed([_info(r, zone) for r in rows], total, params, COLUMNS, timezone=zone.key)
-
-
-async def export_transactions(context: Context, params: Params, write: Write) -> dict[str, Any]:
-    zone, where = await _matching(context, params)
-    sql = (f"SELECT {SELECTED} FROM transactions WHERE {where.text}"
-           + order_sql(params, "performed_at", "id"))
-    count = await reports.export_query(
-        context, write, sql, where.params, lambda r: reports.in_order(_info(r, zone), COLUMNS),
-        COLUMNS, params["with_header"])
-    return {"transaction_count": count, "total_transaction_count": count, "timezone": zone.key}
+LEDGER = reports.Ledger(HISTORY_TYPE, "transactions", SELECTED, "performed_at", COLUMNS,
+                        _matching, _info, "transaction")
 
 
 METHODS = {
     METHOD: RpcMethod(
-        transaction_history, TransactionHistoryParams(), roles.READERS,
+        LEDGER.page, TransactionHistoryParams(), roles.READERS,
         "Transactions performed in a date range (Voximplant's GetTransactionHistory): the "
         "caller's tenant, or the descendants `child_account_id` names.",
         result=RESULT),
 }
-EXPORTS = {HISTORY_TYPE: ExportKind(TransactionHistoryParams(), export_transactions)}
+EXPORTS = {HISTORY_TYPE: ExportKind(TransactionHistoryParams(), LEDGER.export)}
