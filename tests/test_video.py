@@ -757,3 +757,31 @@ async def test_every_reporting_role_may_use_the_routes(client: Any, call: Any, k
     key = await key_for(role, tenant)
     expected = (await call(LIST, {}, caller=(role, tenant)))["result"]
     assert await get(client, SESSIONS_PATH, token(key)) == (200, expected)
+
+
+# --- one store, every dialect ------------------------------------------------------------
+
+async def test_a_video_session_shows_in_the_call_history_and_a_deletion_in_both(
+        call: Any, client: Any) -> None:
+    """v4 (tenant res) through GetCallHistory: its participant as a call, its recording;
+    DeleteRecord takes the recording out of both views."""
+    params = {"from_date": "2026-04-02 08:00:00", "to_date": "2026-04-02 08:00:00",
+              "child_account_id": "all", "with_calls": True, "with_records": True}
+    (session,) = (await call("GetCallHistory", params))["result"]["result"]
+    (leg,) = session["calls"]
+    assert (session["start_date"], session["duration"], session["user_id"]) == \
+        ("2026-04-02 08:00:00", 67 * 60, BOB[0])
+    assert (leg["start_time"], leg["remote_number_type"], leg["incoming"],
+            leg["successful"]) == ("2026-04-02 08:00:00", "user", True, True)
+    assert session["records"] == [{
+        "record_id": 104, "record_name": "r104", "start_time": "2026-04-02 08:01:00",
+        "duration": 60, "record_url": "https://rec.example/104.mp4", "transaction_id": 104,
+        "file_size": 700}]
+    videos = await call("ucaas.sessions.recordings", {"session_id": "v4"})
+    assert [r["file"] for r in videos["result"]["recordings"]] == \
+        ["https://rec.example/104.mp4"]
+    assert await call("DeleteRecord", {"record_id": 104}) == ok({"result": 1})
+    again = (await call("GetCallHistory", params))["result"]["result"][0]
+    assert "records" not in again
+    videos = await call("ucaas.sessions.recordings", {"session_id": "v4"})
+    assert videos["result"]["recordings"] == []
