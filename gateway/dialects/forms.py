@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from email import policy
 from email.parser import BytesParser
-from typing import Any, Mapping
+from typing import Any, Callable, Collection, Mapping
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 from multidict import MultiDict
 
 from gateway import appkeys, views
-from gateway.errors import ParseError, UnsupportedMediaType
+from gateway.errors import InvalidParams, ParseError, UnsupportedMediaType
 
 # ASCII digits only: int() would also take " 1", "1_000" or other scripts' digits. More
 # digits than any valid value has are refused here rather than converted.
@@ -65,3 +65,37 @@ def field_texts(fields: Mapping[str, Any], prefix: str = "") -> list[str]:
         else:
             texts.append(f"{prefix}{name}: {message}")
     return texts
+
+
+def parsed(fields: MultiDict[str], convert: Callable[[str, str], Any], *,
+           skip: Collection[str] = (), repeatable: Collection[str] = (),
+           skip_empty: bool = True, error: type[InvalidParams] = InvalidParams
+           ) -> dict[str, Any]:
+    """Each field's value from its string form, by `convert(name, text)` (a ValueError
+    is the field's message). A field sent twice is refused unless `repeatable` (then a
+    list when sent twice); an empty value stands for the default (`skip_empty`). Every
+    bad field is named in one `error`."""
+    params: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name in dict.fromkeys(fields):
+        values = fields.getall(name)
+        if name in skip or (skip_empty and values == [""]):
+            continue
+        if len(values) > 1 and name not in repeatable:
+            errors[name] = "Must be sent once."
+            continue
+        try:
+            converted = [convert(name, v) for v in values]
+        except ValueError as exc:
+            errors[name] = str(exc)
+            continue
+        params[name] = converted[0] if len(converted) == 1 else converted
+    if errors:
+        raise error(errors)
+    return params
+
+
+def integer(text: str) -> int:
+    if not INTEGER.fullmatch(text):
+        raise ValueError("Not a valid integer.")
+    return int(text)

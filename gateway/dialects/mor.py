@@ -114,28 +114,11 @@ def method_params(fields: MultiDict[str]) -> tuple[dict[str, Any], str]:
     An empty value stands for the param's default (MOR's own clients send every param);
     anything else the method does not know, it refuses itself (`Unknown field.`).
     """
-    params: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for name in dict.fromkeys(fields):
-        if name in (USER, HASH):
-            continue
-        values = fields.getall(name)
-        if len(values) > 1:
-            errors[name] = "Must be sent once."
-        elif values[0] == "":
-            continue
-        elif name in INTEGERS:
-            if forms.INTEGER.fullmatch(values[0]):
-                params[name] = int(values[0])
-            else:
-                errors[name] = "Not a valid integer."
-        else:
-            params[name] = values[0]
+    params = forms.parsed(fields, lambda name, text: forms.integer(text) if name in INTEGERS
+                          else text, skip=(USER, HASH), error=StringFormError)
     answer_format = str(params.pop(FORMAT, "xml")).lower()
-    if answer_format not in FORMATS and FORMAT not in errors:
-        errors[FORMAT] = f"Must be one of: {', '.join(FORMATS)}."
-    if errors:
-        raise StringFormError(errors)
+    if answer_format not in FORMATS:
+        raise StringFormError({FORMAT: f"Must be one of: {', '.join(FORMATS)}."})
     return params, answer_format
 
 

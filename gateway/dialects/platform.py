@@ -69,9 +69,7 @@ def _value(field: mm.Field, text: str) -> Any:
             return text.lower() in TRUE
         raise ValueError("Not a valid boolean.")
     if isinstance(field, mm.Integer):
-        if forms.INTEGER.fullmatch(text):
-            return int(text)
-        raise ValueError("Not a valid integer.")
+        return forms.integer(text)
     return text
 
 
@@ -79,27 +77,9 @@ def method_params(fields: MultiDict[str], schema: Schema) -> dict[str, Any]:
     """The method's params from the request's fields (the credential and `cmd` left out;
     an empty value stands for the default; a name the method does not know is passed on
     for the method to refuse)."""
-    params: dict[str, Any] = {}
-    errors: dict[str, str] = {}
     by_name = {f.data_key or name: f for name, f in schema.fields.items()}
-    for name in dict.fromkeys(fields):
-        if name in (CMD, ACCOUNT_ID, API_KEY):
-            continue
-        values = fields.getall(name)
-        if len(values) > 1:
-            errors[name] = "Must be sent once."
-        elif values[0] == "":
-            continue
-        elif name not in by_name:
-            params[name] = values[0]
-        else:
-            try:
-                params[name] = _value(by_name[name], values[0])
-            except ValueError as exc:
-                errors[name] = str(exc)
-    if errors:
-        raise InvalidParams(errors)
-    return params
+    return forms.parsed(fields, lambda name, text: _value(by_name[name], text)
+                        if name in by_name else text, skip=(CMD, ACCOUNT_ID, API_KEY))
 
 
 def _credential(request: web.Request, fields: MultiDict[str]) -> str | None:

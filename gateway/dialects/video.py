@@ -60,26 +60,11 @@ def credential(request: web.Request) -> str | None:
 
 
 def method_params(request: web.Request) -> dict[str, Any]:
-    fields: MultiDict[str] = MultiDict(request.query)
-    params: dict[str, Any] = dict(request.match_info)
-    errors: dict[str, str] = {}
-    for name in dict.fromkeys(fields):
-        values = fields.getall(name)
-        if name in LISTS:
-            params[name] = values[0] if len(values) == 1 else values
-        elif len(values) > 1:
-            errors[name] = "Must be sent once."
-        elif name in INTEGERS:
-            if forms.INTEGER.fullmatch(values[0]):
-                params[name] = int(values[0])
-            else:
-                errors[name] = "Not a valid integer."
-        else:
-            params[name] = values[0]
+    params = forms.parsed(MultiDict(request.query), lambda name, text: forms.integer(text)
+                          if name in INTEGERS else text, repeatable=LISTS, skip_empty=False)
+    params.update(request.match_info)
     if APP_TYPE_HEADER in request.headers:
         params["app_type"] = request.headers[APP_TYPE_HEADER]
-    if errors:
-        raise InvalidParams(errors)
     return params
 
 
