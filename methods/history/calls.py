@@ -21,6 +21,7 @@ from gateway.errors import InvalidParams
 from gateway.query.sql import Sql, all_of, between, one_of
 from gateway.storage import references
 from methods import paging
+from methods.answers import without_nulls
 from gateway.exports import ExportKind, Write
 from methods.history import common, reports
 from methods.history.common import (ChildAccounts, Date, amount, flag, id_list, output_field,
@@ -141,7 +142,7 @@ def _values(row: Sequence[Any], zone: ZoneInfo) -> tuple[Any, ...]:
 
 
 def _session(row: Sequence[Any], zone: ZoneInfo) -> dict[str, Any]:
-    return {k: v for k, v in zip(COLUMNS, _values(row, zone)) if v is not None}
+    return without_nulls(zip(COLUMNS, _values(row, zone)))
 
 
 def _marks(ids: list[int]) -> str:
@@ -168,7 +169,7 @@ async def _calls(context: Context, ids: list[int], zone: ZoneInfo) -> dict[int, 
         if r["hangup_cause"] is not None or r["disposition"] is not None:
             call["end_reason"] = {"code": r["hangup_cause"], "description": r["disposition"]}
         out.setdefault(r["session_id"], []).append(
-            {k: v for k, v in call.items() if v is not None})
+            without_nulls(call))
     return out
 
 
@@ -193,7 +194,7 @@ async def _records(context: Context, ids: list[int], zone: ZoneInfo) -> dict[int
                   "file_size": r["file_size"], "transcription_url": r["transcription_url"],
                   "transcription_status": r["transcription_status"]}
         out.setdefault(r["session_id"], []).append(
-            {k: v for k, v in record.items() if v is not None})
+            without_nulls(record))
     return out
 
 
@@ -211,7 +212,7 @@ async def _resources(context: Context, ids: list[int], zone: ZoneInfo) -> dict[i
                  "resource_quantity": None if r["quantity"] is None else Decimal(r["quantity"]),
                  "unit": r["unit"], "ref_call_id": r["ref_call_id"]}
         out.setdefault(r["session_id"], []).append(
-            {k: v for k, v in usage.items() if v is not None})
+            without_nulls(usage))
     return out
 
 

@@ -29,6 +29,7 @@ from gateway.query.sql import Sql
 from gateway.storage import Row
 from gateway.storage import history_reports as store
 from methods import paging
+from methods.answers import without_nulls
 from methods.history import common
 from methods.history.common import Date, flag, id_list, show_time
 
@@ -180,7 +181,7 @@ def _report(row: dict[str, Any]) -> dict[str, Any]:
         "calculated_data": orjson.loads(row["calculated_data"]) if row["calculated_data"]
         else None,
         "status": row["status"], "error": row["error"]}
-    return {k: v for k, v in values.items() if v is not None}
+    return without_nulls(values)
 
 
 async def history_reports(context: Context, params: Params) -> dict[str, Any]:

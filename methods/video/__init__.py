@@ -17,6 +17,7 @@ from gateway.context import Context, Params, RpcMethod
 from gateway.errors import NotFound, Unprocessable
 from gateway.query.scope import tenant_within
 from gateway.query.sql import TRUE, Sql, all_of
+from methods.answers import without_nulls
 from methods.video.params import DATE_FORMAT, DESC, ListParams, SessionParams, as_list
 
 TABLE = "sessions"
@@ -128,7 +129,7 @@ def _session(row: dict[str, Any]) -> dict[str, Any]:
               "user_name": row["user_name"], "trans_date": connect and connect[:10],
               "connect_dt": connect, "disconnect_dt": _time(row["disconnect_dt"]),
               "duration": int(row["duration"]), "app_type": row["app_type"]}
-    return {k: v for k, v in values.items() if v is not None}
+    return without_nulls(values)
 
 
 def _echo(params: Params) -> dict[str, Any]:
@@ -189,7 +190,7 @@ async def session_cdr(context: Context, params: Params) -> dict[str, Any]:
                   "duration": None if seconds is None else -(-seconds // 60),
                   "user_ref": leg["user_ref"], "name": leg["name"],
                   "role": leg["participant_role"], "ip": leg["ip"], "agent": leg["agent"]}
-        cdr.append({k: v for k, v in values.items() if v is not None})
+        cdr.append(without_nulls(values))
     return {"result": 1, "session": _session(row), "cdr": cdr}
 
 
@@ -205,7 +206,7 @@ async def session_recordings(context: Context, params: Params) -> dict[str, Any]
                   "start_time": start,
                   "end_time": None if start is None or length is None else start + length,
                   "file_size": record["file_size"]}
-        recordings.append({k: v for k, v in values.items() if v is not None})
+        recordings.append(without_nulls(values))
     return {"result": 1, "session": _session(row), "recordings": recordings}
 
 
