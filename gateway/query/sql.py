@@ -20,6 +20,7 @@ class Sql:
 
 
 TRUE = Sql("1 = 1")
+FALSE = Sql("1 = 0")
 
 
 def join(parts: Iterable[Sql], separator: str) -> Sql:

@@ -12,17 +12,19 @@ from __future__ import annotations
 from typing import Sequence
 
 from gateway.query.select import Source
+from gateway.storage import leg_paths
 from gateway.storage.backend import Connection
 from gateway.storage.finished_calls import BASE, CALL_VALUES, CHARGES, TERM_LEG, name_joins
 
 BUCKET = 900  # seconds: 15 minutes, a divisor of every zone offset in use today
 HOUR, DAY = 3600, 86_400
 SPANS = (BUCKET, HOUR, DAY)  # each call counts once in each
-KEYS = ("orig_tenant_id", "term_tenant_id", "originator_id", "device_id", "terminator_id",
-        "provider_id", "dst", "dst_group", "user_rate", "provider_rate", "currency")
+KEYS = ("orig_tenant_id", "term_tenant_id", "leg_paths", "originator_id", "device_id",
+        "terminator_id", "provider_id", "dst", "dst_group", "user_rate", "provider_rate",
+        "currency")
 # Key sets, smallest first: the keys each keeps (the others are NULL in its rows).
 ACCOUNTS, DEFAULT, FULL = 2, 1, 0
-_TENANTS = ("orig_tenant_id", "term_tenant_id", "currency")
+_TENANTS = ("orig_tenant_id", "term_tenant_id", "leg_paths", "currency")
 KEYSETS = {
     ACCOUNTS: (*_TENANTS, "originator_id", "device_id", "terminator_id", "provider_id"),
     DEFAULT: (*_TENANTS, "originator_id", "terminator_id", "dst_group"),
@@ -30,8 +32,9 @@ KEYSETS = {
 }
 MEASURES = ("calls", "answered", "billsec", "real_billsec", "pdd_ms", "pdd_calls", "amount",
             "billed", "reseller_amount", "charges")
-_KEY_EXPRS = ("o.tenant_id", "t.tenant_id", "o.client_id", "o.account_id", "t.client_id",
-              "t.account_id", "o.dst_code", "o.dst_name", "o.rates_code", "t.rates_code")
+_KEY_EXPRS = ("o.tenant_id", "t.tenant_id", "p.paths", "o.client_id", "o.account_id",
+              "t.client_id", "t.account_id", "o.dst_code", "o.dst_name", "o.rates_code",
+              "t.rates_code")
 _CALL_VALUES = ("1", *(f"COALESCE({CALL_VALUES[m]}, 0)" for m in MEASURES[1:-1]), "0")
 _CHARGE_VALUES = ("0",) * 9 + ("x.amount",)
 
@@ -40,7 +43,7 @@ def _contributions(currency: str, values: tuple[str, ...], joins: str = "") -> s
     columns = (f"s.setup_time - s.setup_time % {BUCKET}", *_KEY_EXPRS, currency, *values)
     names = ("bucket", *KEYS, *MEASURES)
     return (f"SELECT {', '.join(f'{v} AS {n}' for v, n in zip(columns, names))} "
-            f"FROM {BASE} {TERM_LEG} {joins} "
+            f"FROM {BASE} {TERM_LEG} {leg_paths.JOIN} {joins} "
             "WHERE s.kind = 'call' AND s.end_time IS NOT NULL AND {where}")
 
 
@@ -92,8 +95,11 @@ REBUILD_IDS = 200_000  # session ids per statement of a rebuild
 
 
 async def add(conn: Connection, session_ids: Sequence[int], sign: int = 1) -> None:
-    """Add the ended calls among `session_ids` to the summaries (`sign=-1`: take them out)."""
+    """Add the ended calls among `session_ids` to the summaries (`sign=-1`: take them out,
+    by the key text they were added with)."""
     ids = sorted(set(session_ids))
+    if sign > 0:
+        await leg_paths.refresh(conn, ids)
     for first in range(0, len(ids), CHUNK):
         chunk = ids[first:first + CHUNK]
         where = f"s.id IN ({', '.join('?' for _ in chunk)})"
@@ -139,6 +145,7 @@ async def rebuild(conn: Connection) -> None:
     row = await conn.fetch_one("SELECT MIN(id) AS low, MAX(id) AS high FROM sessions")
     if row is None or row["low"] is None:
         return
+    await leg_paths.refill(conn, int(row["low"]), int(row["high"]))
     ones = [1] * len(MEASURES)
     for first in range(int(row["low"]), int(row["high"]) + 1, REBUILD_IDS):
         span = (first, first + REBUILD_IDS - 1)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from gateway.query.scope import tenant_within
+from gateway.query.scope import paths_within, session_visible, tenant_within
 from gateway.query.select import Column, Filter, Source
-from gateway.query.sql import TRUE, Sql, when
+from gateway.query.sql import Sql, when
 from gateway.query.zones import local_time
 from gateway.storage import finished_calls, summaries
 
@@ -117,13 +117,10 @@ def keys(store: Store, view: View) -> dict[str, Column]:
 
 
 def visible(store: Store, scope: str) -> Filter:
-    """A call whose originating or reported terminating leg is in the subtree."""
-    orig = tenant_within(store.tenants["o"], scope)
-    term = tenant_within(store.tenants["t"], scope)
-    if orig is TRUE:
-        return Filter(TRUE)
-    return Filter(Sql(f"({orig.text}) OR ({term.text})", (*orig.params, *term.params)),
-                  store.needs["t"])
+    """A call with any leg in the subtree: in the summaries, by the tenants of its legs."""
+    if store.summary:
+        return Filter(paths_within("m.leg_paths", scope))
+    return Filter(session_visible("s.id", scope))
 
 
 def _sum(name: str, sql: Sql) -> Column:
