@@ -61,3 +61,10 @@ async def subtree_size(conn: Connection, scope: str) -> int:
                                (scope,))
     assert row is not None
     return int(row["n"])
+
+
+async def descendant_ids(conn: Connection, scope: str, tenant_id: int) -> list[int]:
+    """The ids of the tenants below `tenant_id`, whose subtree's path is `scope`."""
+    rows = await conn.fetch_all("SELECT id FROM tenants WHERE path LIKE ? || '%' AND id <> ? "
+                                "ORDER BY id", (scope, tenant_id))
+    return [int(r["id"]) for r in rows]

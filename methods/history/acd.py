@@ -15,13 +15,14 @@ from marshmallow import Schema, fields, validate
 
 from gateway import roles
 from gateway.context import Context, Params, RpcMethod
-from gateway.query.scope import tenant_within
-from gateway.query.sql import Sql, all_of, between, one_of
-from gateway.storage import Backend, Row
+from gateway.query.listing import Condition, Listing, Viewer, page, rows, where
+from gateway.storage import Row
+from gateway.storage import history_ledgers as ledgers
 from methods import paging
-from methods.history.common import (bounded_range, date_field, fetch_page, flag, id_list,
-                                    listed, listing_schema, output_field, show_time,
-                                    text_list, without_nulls)
+from methods.answers import without_nulls
+from methods.history.common import (bounded_range, date_field, flag, id_list, listed,
+                                    listing_schema, order, output_field, paged, show_time,
+                                    text_list)
 
 METHOD = "GetACDHistory"
 UTC = ZoneInfo("UTC")
@@ -30,8 +31,9 @@ UTC = ZoneInfo("UTC")
 COLUMNS = ("acd_session_history_id", "acd_request_id", "account_id", "begin_time", "priority",
            "acd_queue_id", "user_id", "waiting_duration", "in_service_duration",
            "after_service_duration")
-SELECTED = ("id, acd_request_id, tenant_id, begin_time, priority, acd_queue_id, user_id, "
-            "waiting_duration, in_service_duration, after_service_duration")
+FIELDS = ("id", "acd_request_id", "tenant_id", "begin_time", "priority", "acd_queue_id",
+          "user_id", "waiting_duration", "in_service_duration", "after_service_duration")
+MAX_EVENTS = 1000  # events of one queue session read with its page
 EVENT = {"type": "object", "required": ["acd_session_event_id", "time", "type"], "properties": {
     "acd_session_event_id": {"type": "integer"}, "time": {"type": "string"},
     "type": {"type": "string"}, "user_id": {"type": "integer"},
@@ -73,26 +75,25 @@ LISTS = (("acd_session_history_id", "id"), ("acd_request_id", "acd_request_id"),
 FLAGS = ("operator_hangup", "unserviced", "rejected")
 
 
-def _filters(params: Params) -> list[Sql]:
-    found = [one_of(Sql(column), params[param])
-             for param, column in LISTS if params[param] is not None]
-    found += [Sql(f"{name} = ?", (int(params[name]),))
-              for name in FLAGS if params[name] is not None]
+def _filters(params: Params) -> list[Condition]:
+    found = [where(name, "in", *params[param])
+             for param, name in LISTS if params[param] is not None]
+    found += [where(name, "eq", int(params[name])) for name in FLAGS if params[name] is not None]
     if params["min_waiting_time"] is not None:
-        found.append(Sql("waiting_duration >= ?", (params["min_waiting_time"],)))
+        found.append(where("waiting_duration", "ge", params["min_waiting_time"]))
     return found
 
 
-async def _events(db: Backend, session_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+async def _events(context: Context, session_ids: Sequence[int]
+                  ) -> dict[int, list[dict[str, Any]]]:
     """Each session's events, by time then id."""
     events: dict[int, list[dict[str, Any]]] = {i: [] for i in session_ids}
     if not session_ids:
         return events
-    rows = await db.fetch_all(
-        "SELECT id, acd_session_id, time, type, user_id, custom_data FROM acd_session_events "
-        f"WHERE acd_session_id IN ({', '.join('?' for _ in session_ids)}) ORDER BY time, id",
-        tuple(session_ids))
-    for r in rows:
+    listing = Listing(ledgers.ACD_EVENTS, list(ledgers.ACD_EVENTS.attributes),
+                      Viewer(context.caller.scope), [where("acd_session_id", "in", *session_ids)],
+                      [("time", False), ("id", False)])
+    for r in await rows(context.db, listing, len(session_ids) * MAX_EVENTS):
         events[r["acd_session_id"]].append(without_nulls({
             "acd_session_event_id": r["id"], "time": show_time(r["time"], UTC),
             "type": r["type"], "user_id": r["user_id"], "custom_data": r["custom_data"]}))
@@ -112,14 +113,14 @@ def _info(row: Row) -> dict[str, Any]:
 async def acd_history(context: Context, params: Params) -> dict[str, Any]:
     """Raises InvalidParams for a bad range."""
     low, high = bounded_range(params, UTC, context.config.limits.date_range_days)
-    where = all_of([tenant_within("tenant_id", context.caller.scope),
-                    between(Sql("begin_time"), low, high), *_filters(params)])
-    rows, total = await fetch_page(context.db, SELECTED, "acd_sessions", where, params,
-                                   "begin_time", "id")
-    sessions = [_info(r) for r in rows]
+    listing = Listing(ledgers.ACD_SESSIONS, FIELDS, Viewer(context.caller.scope),
+                      [where("begin_time", "between", low, high), *_filters(params)],
+                      order(params, "begin_time", "id"))
+    found, total = await page(context.db, paged(listing, params), params["with_total_count"])
+    sessions = [_info(r) for r in found]
     if params["with_events"]:
-        events = await _events(context.db, [r["id"] for r in rows])
-        for session, row in zip(sessions, rows):
+        events = await _events(context, [r["id"] for r in found])
+        for session, row in zip(sessions, found):
             session["events"] = events[row["id"]]
     return listed(sessions, total, params, COLUMNS)
 

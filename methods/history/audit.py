@@ -19,15 +19,16 @@ from marshmallow import Schema, fields, validate, validates_schema
 
 from gateway import roles
 from gateway.context import Context, Params, RpcMethod
-from gateway.query.scope import tenant_within
-from gateway.query.sql import Sql, all_of, between, one_of
 from gateway.exports import ExportKind
+from gateway.query.listing import Condition, Viewer, either, where
 from gateway.storage import Row
+from gateway.storage import history_ledgers as ledgers
 from methods import paging
+from methods.answers import without_nulls
 from methods.history import reports
 from methods.history.common import (bounded_range, date_field, flag, id_list, listing_schema,
                                     output_field, show_time, text_list, timezone_field,
-                                    without_nulls, zone_of)
+                                    zone_of)
 
 METHOD = "GetAuditLog"
 HISTORY_TYPE = "audit"
@@ -38,7 +39,7 @@ MAX_SEARCH = 1000  # characters of `advanced_filters`: a value to look for, not 
 # `subuser_id` (we have no sub-users): the CSV columns. `cmd_args` and `cmd_result` are
 # objects, so CSV leaves them out.
 COLUMNS = ("audit_log_id", "subuser_name", "account_id", "requested", "ip", "cmd_name")
-SELECTED = "id, key_id, tenant_id, requested, ip, method, args, result"
+FIELDS = ("id", "key_id", "tenant_id", "requested", "ip", "method", "args", "result")
 ITEM = {"type": "object", "required": ["audit_log_id", "account_id", "requested", "cmd_name"],
         "properties": {
             "audit_log_id": {"type": "integer"},
@@ -82,20 +83,12 @@ LISTS = (("audit_log_id", "id"), ("filtered_admin_user_id", "key_id"), ("filtere
          ("filtered_cmd", "method"))
 
 
-def _contains(column: str, text: str) -> Sql:
-    """`column` holds `text`: REPLACE matches exactly (no wildcards, case-sensitive) and
-    reads the same on SQLite and PostgreSQL, where LIKE differs in case."""
-    return Sql(f"REPLACE({column}, ?, '') <> {column}", (text,))
-
-
-def _filters(params: Params) -> list[Sql]:
-    found = [one_of(Sql(column), params[param])
-             for param, column in LISTS if params[param] is not None]
+def _filters(params: Params) -> list[Condition]:
+    found = [where(name, "in", *params[param])
+             for param, name in LISTS if params[param] is not None]
     if params["advanced_filters"] is not None:
         text = params["advanced_filters"]
-        either = [_contains("args", text), _contains("result", text)]
-        found.append(Sql(f"({either[0].text}) OR ({either[1].text})",
-                         (*either[0].params, *either[1].params)))
+        found.append(either(where("args", "contains", text), where("result", "contains", text)))
     return found
 
 
@@ -111,15 +104,16 @@ def _info(row: Row, zone: ZoneInfo) -> dict[str, Any]:
         "cmd_result": _stored(row["result"])})
 
 
-async def _matching(context: Context, params: Params) -> tuple[ZoneInfo, Sql]:
+async def _matching(context: Context, params: Params
+                    ) -> tuple[ZoneInfo, Viewer, list[Condition]]:
     """Raises InvalidParams for a bad range."""
     zone = await zone_of(context, params["timezone"])
     low, high = bounded_range(params, UTC, context.config.limits.date_range_days)
-    return zone, all_of([tenant_within("tenant_id", context.caller.scope),
-                         between(Sql("requested"), low, high), *_filters(params)])
+    return zone, Viewer(context.caller.scope), [where("requested", "between", low, high),
+                                                *_filters(params)]
 
 
-LEDGER = reports.Ledger(HISTORY_TYPE, "audit_log", SELECTED, "requested", COLUMNS, _matching,
+LEDGER = reports.Ledger(HISTORY_TYPE, ledgers.AUDIT, FIELDS, "requested", COLUMNS, _matching,
                         _info, "record")
 
 

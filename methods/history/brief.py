@@ -9,12 +9,14 @@ is what that leg was charged plus the session's recordings and other charges.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, fields, validate, validates_schema
 
 from gateway import roles
 from gateway.context import Context, Params, RpcMethod
 from gateway.exports import ExportKind, Write
+from gateway.storage import Row
 from methods.history import calls, common, reports
 from methods.history.common import (Date, StrictBoolean, flag, id_list, show_time, text_list,
                                     timezone_field)
@@ -23,13 +25,9 @@ METHOD = "GetBriefCallHistory"
 HISTORY_TYPE = "call_list"
 COLUMNS = ("call_session_history_id", "start_date", "duration", "remote_number",
            "local_number", "cost")
-_BRIEF = (
-    f"SELECT s.id, s.setup_time, s.end_time, {calls.REMOTE} AS remote_number, "
-    f"{calls.LOCAL} AS local_number, l.currency, COALESCE(l.amount, 0) "
-    "+ COALESCE((SELECT SUM(r.cost) FROM records r WHERE r.session_id = s.id), 0) "
-    "+ COALESCE((SELECT SUM(u.cost) FROM resource_usage u WHERE u.session_id = s.id), 0) "
-    "AS cost FROM sessions s JOIN legs l ON l.session_id = s.id AND l.position = "
-    "(SELECT MIN(f.position) FROM legs f WHERE f.session_id = s.id) WHERE ")
+_FIELDS = ("call_session_history_id", "start_date", "duration", "remote_number",
+           "local_number", "first_amount", "first_currency")
+_SUMS = ("records_cost", "resources_cost")
 
 
 class BriefParams(Schema):
@@ -56,18 +54,17 @@ class BriefParams(Schema):
         calls.check_application(data)
 
 
-def _brief(row: Any, zone: Any) -> dict[str, Any]:
-    return {"call_session_history_id": row["id"], "start_date": show_time(row["setup_time"], zone),
-            "duration": row["end_time"] - row["setup_time"],
-            "remote_number": row["remote_number"], "local_number": row["local_number"],
-            "cost": common.amount(int(row["cost"]), row["currency"])}
+def _brief(row: Row, zone: ZoneInfo) -> list[Any]:
+    """A session's line: its cost sums only the amounts the caller may see."""
+    cost = sum(int(row[n] or 0) for n in ("first_amount", *_SUMS))
+    return [row["call_session_history_id"], show_time(row["start_date"], zone), row["duration"],
+            row["remote_number"], row["local_number"], common.total(cost, row["first_currency"])]
 
 
 async def export_brief(context: Context, params: Params, write: Write) -> dict[str, Any]:
-    zone, sql, values = await calls.every_row(context, params, _BRIEF)
-    count = await reports.export_query(
-        context, write, sql, values, lambda r: reports.in_order(_brief(r, zone), COLUMNS),
-        COLUMNS, params["with_header"])
+    zone, listing = await calls.sessions_listing(context, params, _FIELDS, _SUMS)
+    count = await reports.export_rows(context, write, listing, lambda r: _brief(r, zone),
+                                      COLUMNS, params["with_header"])
     return {"session_count": count, "total_session_count": count, "timezone": zone.key}
 
 

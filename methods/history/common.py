@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from decimal import Decimal
+from dataclasses import replace
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -19,10 +20,8 @@ from marshmallow import ValidationError, fields, validate
 from gateway import money
 from gateway.context import Context, Params
 from gateway.errors import InvalidParams
-from gateway.query.sql import Sql
-from gateway.storage import Backend, Row
+from gateway.query.listing import Listing, Viewer
 from gateway.storage import tenants as tenant_store
-from methods.answers import without_nulls  # noqa: F401  (the family imports it here)
 from methods.validators import zone_name
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -161,6 +160,12 @@ def show_time(seconds: int | None, zone: ZoneInfo) -> str | None:
     return dt.datetime.fromtimestamp(seconds, zone).strftime(DATE_FORMAT)
 
 
+def total(micros: int, currency: str | None) -> Decimal:
+    """A sum of stored amounts, written with the currency's minor digits (half-even)."""
+    digits = money.minor_digits(currency) if currency else 2
+    return money.from_micros(micros).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_EVEN)
+
+
 def amount(micros: int | None, currency: str | None = None) -> Decimal | None:
     """Stored micro-units as a plain decimal: the currency's minor digits when exact,
     every stored digit otherwise."""
@@ -172,30 +177,25 @@ def amount(micros: int | None, currency: str | None = None) -> Decimal | None:
     return rounded if rounded == value else value.normalize()
 
 
-async def covered_tenants(context: Context, child_accounts: Any, children_only: bool,
-                          param: str = "child_account_id") -> list[int]:
-    """The tenants a call-history method covers: the caller's own tenant, plus the listed
-    descendants (or all of them); with `children_only`, the descendants alone."""
+async def viewer(context: Context, child_accounts: Any, children_only: bool,
+                 param: str = "child_account_id") -> Viewer:
+    """Whose records a call-history method lists: the caller's own tenant, plus the listed
+    descendants (or all of them: the subtree); with `children_only`, the descendants
+    alone. What the caller may see stays its subtree (docs/tenancy.md)."""
     caller = context.caller
+    if child_accounts == ALL and not children_only:
+        return Viewer(caller.scope)
     own = [] if children_only else [caller.tenant_id]
     if child_accounts is None:
-        return own
-    rows = await context.db.fetch_all(
-        "SELECT id FROM tenants WHERE path LIKE ? || '%' AND id <> ?",
-        (caller.scope, caller.tenant_id))
-    descendants = {int(r["id"]) for r in rows}
+        return Viewer(caller.scope, own)
+    descendants = set(await tenant_store.descendant_ids(context.db, caller.scope,
+                                                        caller.tenant_id))
     if child_accounts == ALL:
-        return own + sorted(descendants)
+        return Viewer(caller.scope, own + sorted(descendants))
     for tenant_id in child_accounts:
         if tenant_id not in descendants:
             raise InvalidParams.missing_object(param, "tenants", tenant_id)
-    return own + sorted(set(child_accounts))
-
-
-def one_of_tenants(column: str, tenant_ids: Sequence[int]) -> Sql:
-    if not tenant_ids:
-        return Sql("1 = 0")
-    return Sql(f"{column} IN ({', '.join('?' for _ in tenant_ids)})", tuple(tenant_ids))
+    return Viewer(caller.scope, own + sorted(set(child_accounts)))
 
 
 def _cell(value: Any) -> Any:
@@ -231,32 +231,14 @@ def listed(rows: list[dict[str, Any]], total: int | None, params: Params,
     return out
 
 
-def order_sql(params: Params, time_column: str, id_column: str) -> str:
-    """ORDER BY time then the unique id, `desc_order` reversing both."""
-    way = "DESC" if params["desc_order"] else "ASC"
-    return f" ORDER BY {time_column} {way}, {id_column} {way}"
+def order(params: Params, time: str, unique: str) -> list[tuple[str, bool]]:
+    """By time, then by the unique id; `desc_order` reverses both."""
+    return [(time, params["desc_order"]), (unique, params["desc_order"])]
 
 
-def page_sql(params: Params, time_column: str, id_column: str) -> tuple[str, tuple[int, int]]:
-    """`order_sql`, and LIMIT/OFFSET."""
-    return (f"{order_sql(params, time_column, id_column)} LIMIT ? OFFSET ?",
-            (params["count"], params["offset"]))
-
-
-async def fetch_page(db: Backend, columns: str, table: str, where: Sql, params: Params,
-                     time_column: str, id_column: str) -> tuple[list[Row], int | None]:
-    """One page of `table`'s rows matching `where` (in `page_sql` order), and, when
-    `with_total_count` is set, how many rows match in all. `columns` and `table` come from
-    code; every value travels in `where.params`."""
-    order, limits = page_sql(params, time_column, id_column)
-    rows = await db.fetch_all(f"SELECT {columns} FROM {table} WHERE {where.text}{order}",
-                              (*where.params, *limits))
-    total = None
-    if params["with_total_count"]:
-        found = await db.fetch_one(f"SELECT COUNT(*) AS n FROM {table} WHERE {where.text}",
-                                   where.params)
-        total = int(found["n"]) if found else 0
-    return rows, total
+def paged(listing: Listing, params: Params) -> Listing:
+    """`listing` cut to the page `count` and `offset` ask for."""
+    return replace(listing, limit=params["count"], offset=params["offset"])
 
 
 def listing_schema(item: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import datetime as dt
 import io
 import time
 from pathlib import Path
-from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 from zoneinfo import ZoneInfo
@@ -25,8 +24,10 @@ from gateway import roles
 from gateway.context import Context, Params, RpcMethod
 from gateway.errors import NotFound, Unprocessable
 from gateway.exports import Write, file_path
-from gateway.query.sql import Sql
+from gateway.query.listing import Condition, Listing, Viewer, every, page, where
 from gateway.storage import Row
+from gateway.storage import history_ledgers as ledgers
+from gateway.storage.attributes import Kind
 from gateway.storage import history_reports as store
 from methods import paging
 from methods.answers import without_nulls
@@ -37,6 +38,7 @@ UTC = ZoneInfo("UTC")
 TYPES = ("calls", "transactions", "audit", "call_list")
 TABLE = "history_reports"
 FLUSH_AT = 1 << 16  # characters of CSV handed to the file at a time
+EXPORT_CHUNK = 1000  # rows rendered at a time
 CSV_TYPE = "text/csv"
 
 
@@ -84,15 +86,19 @@ async def write_rows(write: Write, chunks: AsyncIterator[list[Sequence[Any]]],
     return count
 
 
-async def export_query(context: Context, write: Write, sql: str, values: Sequence[Any],
-                       render: Callable[[Any], Sequence[Any]], columns: Sequence[str],
-                       with_header: bool) -> int:
-    """Write every row of a query as CSV, read from a cursor a chunk at a time; `render`
-    gives a row's values in `columns` order. The count of rows."""
+async def export_rows(context: Context, write: Write, listing: Listing,
+                      render: Callable[[Row], Sequence[Any]], columns: Sequence[str],
+                      with_header: bool) -> int:
+    """Write every row of a listing as CSV, read a chunk at a time; `render` gives a row's
+    values in `columns` order. The count of rows."""
     async def chunks() -> AsyncIterator[list[Sequence[Any]]]:
-        async with aclosing(context.db.stream(sql, values)) as stream:
-            async for chunk in stream:
-                yield [render(r) for r in chunk]
+        batch: list[Sequence[Any]] = []
+        async for row in every(context.db, listing):
+            batch.append(render(row))
+            if len(batch) >= EXPORT_CHUNK:
+                yield batch
+                batch = []
+        yield batch
     return await write_rows(write, chunks(), columns, with_header)
 
 
@@ -103,35 +109,38 @@ def in_order(row: dict[str, Any], columns: Sequence[str]) -> list[Any]:
 
 @dataclass(frozen=True)
 class Ledger:
-    """A history method over one table, read by time then id: a page (or its CSV), a
-    background export of every matching row, and both from the same conditions."""
+    """A history method over one kind of record, read by time then id: a page (or its
+    CSV), a background export of every matching row, and both from the same conditions."""
 
     history_type: str
-    table: str
-    selected: str  # the columns `render` reads
-    time_column: str
+    kind: Kind
+    fields: Sequence[str]  # the attributes `render` reads
+    time: str
     columns: Sequence[str]  # the CSV columns
-    matching: Callable[[Context, Params], Awaitable[tuple[ZoneInfo, Sql]]]
+    # the zone, whose records, and the conditions of a request
+    matching: Callable[[Context, Params], Awaitable[tuple[ZoneInfo, Viewer, list[Condition]]]]
     render: Callable[[Row, ZoneInfo], dict[str, Any]]
     counted: str  # what calculated_data counts: `transaction_count`, ...
 
+    async def listing(self, context: Context, params: Params) -> tuple[ZoneInfo, Listing]:
+        zone, viewer, conditions = await self.matching(context, params)
+        return zone, Listing(self.kind, self.fields, viewer, conditions,
+                             common.order(params, self.time, "id"))
+
     async def page(self, context: Context, params: Params) -> dict[str, Any]:
-        zone, where = await self.matching(context, params)
+        zone, listing = await self.listing(context, params)
         if params["is_async"]:
             return await submit(context, self.history_type, params)
-        rows, total = await common.fetch_page(context.db, self.selected, self.table, where,
-                                              params, self.time_column, "id")
-        return common.listed([self.render(r, zone) for r in rows], total, params,
+        found, total = await page(context.db, common.paged(listing, params),
+                                  params["with_total_count"])
+        return common.listed([self.render(r, zone) for r in found], total, params,
                              self.columns, timezone=zone.key)
 
     async def export(self, context: Context, params: Params, write: Write) -> dict[str, Any]:
-        zone, where = await self.matching(context, params)
-        sql = (f"SELECT {self.selected} FROM {self.table} WHERE {where.text}"
-               + common.order_sql(params, self.time_column, "id"))
-        count = await export_query(
-            context, write, sql, where.params,
-            lambda r: in_order(self.render(r, zone), self.columns), self.columns,
-            params["with_header"])
+        zone, listing = await self.listing(context, params)
+        count = await export_rows(context, write, listing,
+                                  lambda r: in_order(self.render(r, zone), self.columns),
+                                  self.columns, params["with_header"])
         return {f"{self.counted}_count": count, f"total_{self.counted}_count": count,
                 "timezone": zone.key}
 
@@ -185,29 +194,25 @@ def _report(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def history_reports(context: Context, params: Params) -> dict[str, Any]:
-    where = ["tenant_id = ?", "store_until > ?",
-             f"history_type IN ({', '.join('?' for _ in params['history_type'])})"]
-    values: list[Any] = [context.caller.tenant_id, int(time.time()), *params["history_type"]]
+    conditions = [where("store_until", "ge", int(time.time()) + 1),
+                  where("history_type", "in", *params["history_type"])]
     if params["history_report_id"] is not None:
-        where.append(f"id IN ({', '.join('?' for _ in params['history_report_id'])})")
-        values += params["history_report_id"]
-    for name, op in (("created_from", ">="), ("created_to", "<=")):
-        if params[name] is not None:
-            where.append(f"created {op} ?")
-            values.append(common.to_utc(params[name], UTC))
+        conditions.append(where("id", "in", *params["history_report_id"]))
+    if params["created_from"] is not None:
+        conditions.append(where("created", "ge", common.to_utc(params["created_from"], UTC)))
+    if params["created_to"] is not None:
+        conditions.append(where("created", "le", common.to_utc(params["created_to"], UTC)))
     if params["is_completed"] is not None:
-        where.append("status = ?" if params["is_completed"] else "status <> ?")
-        values.append(store.COMPLETED)
+        completed = where("status", "eq", store.COMPLETED)
+        conditions.append(completed if params["is_completed"] else where(
+            "status", "in", store.QUEUED, store.RUNNING, store.FAILED))
     if params["application_id"] is not None:
-        where.append("application_id = ?")
-        values.append(params["application_id"])
-    condition = " AND ".join(where)
-    order, page = common.page_sql(params, "created", "id")
-    rows = await context.db.fetch_all(
-        f"SELECT * FROM history_reports WHERE {condition}{order}", (*values, *page))
-    total = await context.db.fetch_one(
-        f"SELECT COUNT(*) AS n FROM history_reports WHERE {condition}", values)
-    return paging.page([_report(r) for r in rows], int(total["n"]) if total else 0)
+        conditions.append(where("application_id", "eq", params["application_id"]))
+    listing = Listing(ledgers.HISTORY_REPORTS, list(ledgers.HISTORY_REPORTS.attributes),
+                      Viewer(context.caller.scope, [context.caller.tenant_id]), conditions,
+                      common.order(params, "created", "id"))
+    found, total = await page(context.db, common.paged(listing, params), True)
+    return paging.page([_report(r) for r in found], total or 0)
 
 
 class DownloadParams(Schema):

@@ -14,15 +14,16 @@ from marshmallow import Schema, validates_schema
 
 from gateway import roles
 from gateway.context import Context, Params, RpcMethod
-from gateway.query.sql import Sql, all_of, between, one_of
 from gateway.exports import ExportKind
+from gateway.query.listing import Condition, Viewer, where
 from gateway.storage import Row
+from gateway.storage import history_ledgers as ledgers
 from methods import paging
+from methods.answers import without_nulls
 from methods.history import reports
-from methods.history.common import (ChildAccounts, amount, bounded_range, covered_tenants,
-                                    date_field, flag, id_list, listing_schema,
-                                    one_of_tenants, output_field, show_time, text_list,
-                                    timezone_field, without_nulls, zone_of)
+from methods.history.common import (ChildAccounts, amount, bounded_range, date_field, flag,
+                                    id_list, listing_schema, output_field, show_time,
+                                    text_list, timezone_field, viewer, zone_of)
 from methods.ingest.ledgers import TRANSACTION_TYPES
 
 METHOD = "GetTransactionHistory"
@@ -30,7 +31,8 @@ HISTORY_TYPE = "transactions"
 # TransactionInfoType's fields in the vendor's order (vendor-notes section 3): the CSV columns.
 COLUMNS = ("transaction_id", "account_id", "performed_at", "amount", "currency",
            "transaction_type", "transaction_description")
-SELECTED = "id, tenant_id, performed_at, amount, currency, transaction_type, description"
+FIELDS = ("id", "tenant_id", "performed_at", "amount", "currency", "transaction_type",
+          "description")
 ITEM = {"type": "object", "required": list(COLUMNS[:-1]), "properties": {
     "transaction_id": {"type": "integer"},
     "account_id": {"type": "string", "description": "the tenant's id, as text"},
@@ -66,14 +68,14 @@ class TransactionHistoryParams(Schema):
         reports.check_async(data)
 
 
-def _filters(params: Params) -> list[Sql]:
-    found = [Sql("is_uncommitted = ?", (int(params["is_uncommitted"]),))]
-    for param, column in (("transaction_id", "id"), ("transaction_type", "transaction_type"),
-                          ("user_id", "user_id")):
+def _filters(params: Params) -> list[Condition]:
+    found = [where("is_uncommitted", "eq", int(params["is_uncommitted"]))]
+    for param, name in (("transaction_id", "id"), ("transaction_type", "transaction_type"),
+                        ("user_id", "user_id")):
         if params[param] is not None:
-            found.append(one_of(Sql(column), params[param]))
+            found.append(where(name, "in", *params[param]))
     if params["users_transactions_only"]:
-        found.append(Sql("user_id IS NOT NULL"))
+        found.append(where("user_id", "null", False))
     return found
 
 
@@ -86,17 +88,17 @@ def _info(row: Row, zone: ZoneInfo) -> dict[str, Any]:
         "transaction_description": row["description"]})
 
 
-async def _matching(context: Context, params: Params) -> tuple[ZoneInfo, Sql]:
+async def _matching(context: Context, params: Params
+                    ) -> tuple[ZoneInfo, Viewer, list[Condition]]:
     """Raises InvalidParams for a bad range or a `child_account_id` outside the subtree."""
     zone = await zone_of(context, params["timezone"])
     low, high = bounded_range(params, zone, context.config.limits.date_range_days)
-    tenants = await covered_tenants(context, params["child_account_id"],
-                                    params["children_transactions_only"])
-    return zone, all_of([one_of_tenants("tenant_id", tenants),
-                         between(Sql("performed_at"), low, high), *_filters(params)])
+    whose = await viewer(context, params["child_account_id"],
+                         params["children_transactions_only"])
+    return zone, whose, [where("performed_at", "between", low, high), *_filters(params)]
 
 
-LEDGER = reports.Ledger(HISTORY_TYPE, "transactions", SELECTED, "performed_at", COLUMNS,
+LEDGER = reports.Ledger(HISTORY_TYPE, ledgers.TRANSACTIONS, FIELDS, "performed_at", COLUMNS,
                         _matching, _info, "transaction")
 
 
