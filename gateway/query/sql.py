@@ -36,7 +36,10 @@ def all_of(conditions: Iterable[Sql]) -> Sql:
 
 
 def one_of(expr: Sql, values: Sequence[Any]) -> Sql:
-    """`expr` equals one of `values` (a NULL value matches nothing, as in SQL)."""
+    """`expr` equals one of `values` (a NULL value matches nothing, as in SQL; no value:
+    nothing matches)."""
+    if not values:
+        return FALSE
     marks = ", ".join("?" for _ in values)
     return Sql(f"{expr.text} IN ({marks})", (*expr.params, *values))
 

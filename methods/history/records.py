@@ -10,8 +10,9 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 from gateway import roles
 from gateway.context import Context, Params, RpcMethod
 from gateway.errors import NotFound, Unprocessable
-from gateway.query.scope import tenant_within
-from gateway.query.sql import Sql, all_of
+from gateway.query.listing import Listing, Viewer, rows, where
+from gateway.storage import call_history as history
+from gateway.storage import recordings
 from methods import audited
 
 METHOD = "DeleteRecord"
@@ -33,20 +34,20 @@ class DeleteRecordParams(Schema):
 
 async def delete_record(context: Context, params: Params) -> dict[str, int]:
     by_id = params["record_id"] is not None
-    match = Sql("id = ?", (params["record_id"],)) if by_id else \
-        Sql("url = ?", (params["record_url"],))
-    where = all_of([match, tenant_within("tenant_id", context.caller.scope)])
     wanted = params["record_id"] if by_id else params["record_url"]
+    match = where("record_id" if by_id else "record_url", "eq", wanted)
+    listing = Listing(history.RECORDS, ("record_id",), Viewer(context.caller.scope), [match],
+                      [("record_id", False)], limit=2)
+    found = await rows(context.db, listing)
+    if not found:
+        raise NotFound(TABLE, wanted)
+    if len(found) > 1:
+        raise Unprocessable("record-url-ambiguous", "several recordings have this URL: "
+                            "delete one by its record_id")
+    record_id = int(found[0]["record_id"])
     async with context.db.transaction() as conn:
-        rows = await conn.fetch_all(f"SELECT id FROM records WHERE {where.text} ORDER BY id",
-                                    where.params)
-        if not rows:
-            raise NotFound(TABLE, wanted)
-        if len(rows) > 1:
-            raise Unprocessable("record-url-ambiguous", f"{len(rows)} recordings have this "
-                                "URL: delete one by its record_id")
-        record_id = int(rows[0]["id"])
-        await conn.execute("DELETE FROM records WHERE id = ?", (record_id,))
+        if not await recordings.delete(conn, record_id):
+            raise NotFound(TABLE, wanted)  # deleted meanwhile
         await audited.record(conn, context, METHOD, params, {"result": 1},
                              f"records({record_id})")
     return {"result": 1}

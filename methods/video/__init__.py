@@ -1,10 +1,8 @@
 """Video session reports (methods.md section 4, EnableX's UCaaS reporting): ended video
 sessions, paged and searchable, and each one's per-participant CDR and recordings.
 
-A session's owner is the user of its first participant; it connected at its start (its
-setup when it never started) and disconnected at its end; its duration is the sum of its
-participants' connected minutes, each rounded up. A session is visible when its tenant or
-a participant's is in the caller's subtree. Dates are UTC.
+What a session shows is declared in storage/video_sessions.py. A session is visible when
+a participant's tenant is in the caller's subtree (docs/tenancy.md). Dates are UTC.
 """
 
 from __future__ import annotations
@@ -15,53 +13,21 @@ from typing import Any
 from gateway import roles
 from gateway.context import Context, Params, RpcMethod
 from gateway.errors import NotFound, Unprocessable
-from gateway.query.scope import tenant_within
-from gateway.query.sql import TRUE, Sql, all_of
-from methods.answers import without_nulls
+from gateway.query.listing import HIDDEN, Condition, Listing, Viewer, page, rows, where
+from gateway.storage import Row
+from gateway.storage import video_sessions as video
+from gateway.storage.attributes import Kind
+from methods.answers import shown, without_nulls
 from methods.video.params import DATE_FORMAT, DESC, ListParams, SessionParams, as_list
 
 TABLE = "sessions"
-# The sessions' own columns (`v`), cheap to page through; an index serves the default order.
-_BASE = (
-    "SELECT s.id, s.source_id AS session_id, s.meeting_id, s.room_id, "
-    "COALESCE(s.start_time, s.setup_time) AS connect_dt, s.end_time AS disconnect_dt, "
-    "s.app_type FROM sessions s WHERE s.kind = 'video' AND s.end_time IS NOT NULL AND ")
-_MINUTES = "(p.end_time - p.start_time + 59) / 60"  # connected minutes, rounded up
-# ... and what is computed from the participants: the owner and the minutes.
-_COMPUTED = (
-    "(SELECT o.user_id FROM legs o WHERE o.session_id = v.id ORDER BY o.position, o.id "
-    "LIMIT 1) AS owner, "
-    f"(SELECT COALESCE(SUM({_MINUTES}), 0) FROM legs p WHERE p.session_id = v.id "
-    "AND p.start_time IS NOT NULL AND p.end_time IS NOT NULL) AS duration")
-# order_by key -> (expression over `v`, whether it is text, whether it may be NULL)
-ORDER = {"session_id": ("v.session_id", True, False), "room_id": ("v.room_id", True, True),
-         "user_id": ("v.owner", False, True), "meeting_id": ("v.meeting_id", True, True),
-         "connect_dt": ("v.connect_dt", False, False),
-         "disconnect_dt": ("v.disconnect_dt", False, False),
-         "duration": ("v.duration", False, False)}
-COMPUTED = {"user_id", "duration"}  # order keys that need `_COMPUTED`
+ORDER_KEYS = ("session_id", "room_id", "user_id", "meeting_id", "connect_dt", "disconnect_dt",
+              "duration")
 DEFAULT_ORDER = ("connect_dt", "session_id")
-_EQUALS = {"room_id": "v.room_id", "session_id": "v.session_id", "meeting_id": "v.meeting_id"}
-
-
-def _visible(scope: str) -> Sql:
-    own = tenant_within("s.tenant_id", scope)
-    if own is TRUE:
-        return TRUE
-    legs = tenant_within("l.tenant_id", scope)
-    return Sql(f"({own.text} OR EXISTS (SELECT 1 FROM legs l WHERE l.session_id = s.id "
-               f"AND {legs.text}))", (*own.params, *legs.params))
-
-
-def _sessions(context: Context, app_type: str | None, computed: bool) -> Sql:
-    """The visible ended video sessions (of one app type), as the table `v`; `computed`:
-    with their owner and minutes."""
-    where = all_of([_visible(context.caller.scope),
-                    Sql("s.app_type = ?", (app_type,)) if app_type else TRUE])
-    base = f"({_BASE}{where.text}) v"
-    if computed:
-        base = f"(SELECT v.*, {_COMPUTED} FROM {base}) v"
-    return Sql(base, where.params)
+_EQUALS = ("room_id", "session_id", "meeting_id")
+_SHOWN = ("id", "session_id", "meeting_id", "room_id", "connect_dt", "disconnect_dt",
+          "app_type", "user_id", "user_name", "duration")
+MAX_CDR = 10_000  # participants or recordings of one session in one answer
 
 
 def _utc(text: str) -> int:
@@ -69,49 +35,34 @@ def _utc(text: str) -> int:
                .timestamp())
 
 
-def _searched(params: Params) -> Sql:
-    conditions = []
+def _conditions(params: Params) -> list[Condition]:
+    found = [where("app_type", "eq", params["app_type"])] if params["app_type"] else []
     for key, value in zip(as_list(params["search_by"] or []),
                           as_list(params["search_string"] or [])):
         if key in _EQUALS:
-            conditions.append(Sql(f"{_EQUALS[key]} = ?", (value,)))
+            found.append(where(key, "eq", value))
         elif key == "user_id":  # any participant's user
-            conditions.append(Sql(
-                "EXISTS (SELECT 1 FROM legs p WHERE p.session_id = v.id AND p.user_id = ?)",
-                (int(value),)) if value.isdigit() else Sql("1 = 0"))
+            found.append(where("participant_user_id", "any_in", int(value)) if value.isdigit()
+                         else where("id", "in"))
         else:
-            op = ">=" if key == "from_session_date" else "<="
-            conditions.append(Sql(f"v.connect_dt {op} ?", (_utc(value),)))
-    return all_of(conditions)
+            found.append(where("connect_dt", "ge" if key == "from_session_date" else "le",
+                               _utc(value)))
+    return found
 
 
 def _order_keys(params: Params) -> list[str]:
     keys = [k.strip() for k in params["order_by"].split(",")] if params["order_by"] \
         else list(DEFAULT_ORDER)
-    return list(dict.fromkeys([*keys, "session_id"]))
+    return list(dict.fromkeys([*keys, "session_id", "id"]))
 
 
-def _order(keys: list[str], descending: bool, engine: str) -> str:
-    way = "DESC" if descending else "ASC"
-    terms = []
-    for key in keys:
-        expr, text, nullable = ORDER[key]
-        if nullable:  # NULLs after values ascending, before them descending, on both engines
-            terms.append(f"({expr} IS NULL) {way}")
-        terms.append(f'{expr} COLLATE "C" {way}' if text and engine == "postgresql"
-                     else f"{expr} {way}")
-    return ", ".join([*terms, f"v.id {way}"])
-
-
-async def _details(context: Context, ids: list[int]) -> list[dict[str, Any]]:
+async def _details(context: Context, ids: list[int]) -> list[Row]:
     """The sessions' rows with owner, owner's name and minutes, in the order of `ids`."""
     if not ids:
         return []
-    marks = ", ".join("?" for _ in ids)
-    rows = await context.db.fetch_all(
-        f"SELECT v.*, u.name AS user_name FROM (SELECT v.*, {_COMPUTED} FROM "
-        f"({_BASE}s.id IN ({marks})) v) v LEFT JOIN users u ON u.id = v.owner", ids)
-    by_id = {int(r["id"]): r for r in rows}
+    listing = Listing(video.SESSIONS, _SHOWN, Viewer(context.caller.scope),
+                      [where("id", "in", *ids)])
+    by_id = {int(r["id"]): r for r in await rows(context.db, listing, len(ids))}
     return [by_id[i] for i in ids]
 
 
@@ -121,15 +72,15 @@ def _time(seconds: int | None) -> str | None:
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime(DATE_FORMAT)
 
 
-def _session(row: dict[str, Any]) -> dict[str, Any]:
+def _session(row: Row) -> dict[str, Any]:
     connect = _time(row["connect_dt"])
     values = {"session_id": row["session_id"], "meeting_id": row["meeting_id"],
               "room_id": row["room_id"],
-              "user_id": None if row["owner"] is None else str(row["owner"]),
+              "user_id": None if row["user_id"] is None else str(row["user_id"]),
               "user_name": row["user_name"], "trans_date": connect and connect[:10],
               "connect_dt": connect, "disconnect_dt": _time(row["disconnect_dt"]),
               "duration": int(row["duration"]), "app_type": row["app_type"]}
-    return without_nulls(values)
+    return shown(values.items(), row.get(HIDDEN, ()))
 
 
 def _echo(params: Params) -> dict[str, Any]:
@@ -144,44 +95,44 @@ def _echo(params: Params) -> dict[str, Any]:
 async def list_sessions(context: Context, params: Params) -> dict[str, Any]:
     """A page of ids first (by the sessions' own columns where the order allows: an index
     serves the default), then the page's owners and minutes."""
-    keys = _order_keys(params)
-    search = _searched(params)
-    paged = _sessions(context, params["app_type"], computed=bool(COMPUTED & set(keys)))
-    order = _order(keys, params["order_qualify"] == DESC, context.db.engine)
-    rows = await context.db.fetch_all(
-        f"SELECT v.id FROM {paged.text} WHERE {search.text} ORDER BY {order} LIMIT ? OFFSET ?",
-        (*paged.params, *search.params, params["page_length"],
-         (params["page"] - 1) * params["page_length"]))
-    counted = _sessions(context, params["app_type"], computed=False)
-    total = await context.db.fetch_one(
-        f"SELECT COUNT(*) AS n FROM {counted.text} WHERE {search.text}",
-        (*counted.params, *search.params))
-    sessions = await _details(context, [int(r["id"]) for r in rows])
+    descending = params["order_qualify"] == DESC
+    listing = Listing(video.SESSIONS, ("id",), Viewer(context.caller.scope),
+                      _conditions(params), [(k, descending) for k in _order_keys(params)],
+                      limit=params["page_length"],
+                      offset=(params["page"] - 1) * params["page_length"])
+    found, total = await page(context.db, listing, True)
+    sessions = await _details(context, [int(r["id"]) for r in found])
     return {"result": 1, "search": _echo(params), "sessions": [_session(r) for r in sessions],
-            "total": int(total["n"]) if total else 0}
+            "total": total}
 
 
-async def _one(context: Context, params: Params) -> dict[str, Any]:
+async def _one(context: Context, params: Params) -> Row:
     """The visible session with the id; 404 when none, 422 when several tenants' match."""
-    source = _sessions(context, params["app_type"], computed=False)
-    rows = await context.db.fetch_all(
-        f"SELECT v.id FROM {source.text} WHERE v.session_id = ? ORDER BY v.id LIMIT 2",
-        (*source.params, params["session_id"]))
-    if not rows:
+    listing = Listing(video.SESSIONS, ("id",), Viewer(context.caller.scope),
+                      [*_conditions({**params, "search_by": None, "search_string": None}),
+                       where("session_id", "eq", params["session_id"])], [("id", False)],
+                      limit=2)
+    found = await rows(context.db, listing)
+    if not found:
         raise NotFound(TABLE, params["session_id"])
-    if len(rows) > 1:
+    if len(found) > 1:
         raise Unprocessable("session-id-ambiguous", f"more than one session has the id "
                             f"{params['session_id']!r}")
-    return (await _details(context, [int(rows[0]["id"])]))[0]
+    return (await _details(context, [int(found[0]["id"])]))[0]
+
+
+async def _of_session(context: Context, kind: Kind, session: Row,
+                      order: tuple[str, ...]) -> list[Row]:
+    listing = Listing(kind, list(kind.attributes), Viewer(context.caller.scope),
+                      [where("session_id", "eq", session["id"])],
+                      [(name, False) for name in order])
+    return await rows(context.db, listing, MAX_CDR)
 
 
 async def session_cdr(context: Context, params: Params) -> dict[str, Any]:
     row = await _one(context, params)
-    legs = await context.db.fetch_all(
-        "SELECT call_num, call_log_id, start_time, end_time, user_ref, name, participant_role, "
-        "ip, agent FROM legs WHERE session_id = ? ORDER BY position, id", (row["id"],))
     cdr = []
-    for leg in legs:
+    for leg in await _of_session(context, video.PARTICIPANTS, row, ("position", "id")):
         seconds = None if leg["start_time"] is None or leg["end_time"] is None \
             else leg["end_time"] - leg["start_time"]
         values = {"call_num": leg["call_num"], "call_log_id": leg["call_log_id"],
@@ -196,10 +147,8 @@ async def session_cdr(context: Context, params: Params) -> dict[str, Any]:
 
 async def session_recordings(context: Context, params: Params) -> dict[str, Any]:
     row = await _one(context, params)
-    records = await context.db.fetch_all(
-        "SELECT url, duration, start_time, file_size FROM records WHERE session_id = ? "
-        "ORDER BY start_time, id", (row["id"],))
     recordings = []
+    records = await _of_session(context, video.RECORDINGS, row, ("start_time", "id"))
     for stage, record in enumerate(records, 1):
         start, length = record["start_time"], record["duration"]
         values = {"file": record["url"], "play_time": length, "stage": stage,
