@@ -56,20 +56,23 @@ async def _rebuild_summaries(conn: Connection) -> None:
     await summaries.rebuild(conn)
 
 
-# Steps in Python that follow a migration's SQL: data computed from what is stored. The
-# summaries are filled by today's code, so only the latest migration that empties them
-# fills them again (0005's refill is 0008's, which runs in the same pass).
+# Steps in Python that follow a migration's SQL: data computed from what is stored. They
+# run with today's code, so they run once each after the SQL of every pending migration.
 AFTER: dict[str, Callable[[Connection], Awaitable[None]]] = {
+    "0005_summary_key_sets": _rebuild_summaries,
     "0008_leg_paths": _rebuild_summaries,
 }
 
 
 async def apply(conn: Connection, engine: str) -> None:
     """Apply the pending migrations inside the caller's transaction."""
+    steps: list[Callable[[Connection], Awaitable[None]]] = []
     for version, sql in await pending(conn, engine):
         for statement in statements(sql):
             await conn.execute(statement)
-        if version in AFTER:
-            await AFTER[version](conn)
+        if version in AFTER and AFTER[version] not in steps:
+            steps.append(AFTER[version])
         now = dt.datetime.now(dt.timezone.utc).isoformat()
         await conn.execute(f"INSERT INTO {TABLE} VALUES (?, ?)", (version, now))
+    for step in steps:
+        await step(conn)

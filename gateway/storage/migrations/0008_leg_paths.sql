@@ -3,7 +3,7 @@
 -- when that leg is a failed attempt that is neither the originating nor the reported
 -- terminating leg. The summaries gain it as a key of every key set, and are filled again
 -- from the stored calls after the migration (the texts are written first).
-CREATE TABLE session_leg_paths (
+CREATE TABLE IF NOT EXISTS session_leg_paths (
     session_id BIGINT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
     paths TEXT NOT NULL
 )
