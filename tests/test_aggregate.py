@@ -714,6 +714,10 @@ TENANCY = [  # (caller, params, expected rows, expected totals)
     pytest.param(ACCOUNTANT, {"group_by_user": 1}, rows(
         USER, (ONE, USER_ONE), (TWO, USER_TWO), (ROOT_RETAIL, C9)), totals(*TOTAL),
         id="accountant"),
+    # a customer's key never sees reseller_amount: its cost is nothing
+    pytest.param(("accountant", "cust1"), {"group_by_user": 1},
+                 rows(USER, (ONE, USER_ONE[:6], "2.60", "0.00")),
+                 totals(*USER_ONE[:6], "2.60", "0.00"), id="customer-accountant"),
 ]
 
 

@@ -123,6 +123,12 @@ def visible(store: Store, scope: str) -> Filter:
     return Filter(session_visible("s.id", scope))
 
 
+def pays_resellers(scope: str) -> bool:
+    """Whether `scope` holds the resellers who pay `reseller_amount`: the root's and a
+    reseller's subtree do, a customer's does not (docs/tenancy.md)."""
+    return scope.count("/") <= 3  # `/1/` or `/1/<reseller>/`
+
+
 def _sum(name: str, sql: Sql) -> Column:
     return Column(name, Sql(f"COALESCE({sql.text}, 0)", sql.params), aggregate="sum")
 
@@ -144,7 +150,8 @@ def measures(store: Store, view: View) -> list[Column]:
            _sum("pdd_ms", Sql(raw["pdd_ms"])), _sum("pdd_calls", Sql(raw["pdd_calls"])),
            _sum("price", orig(raw[price_kind]))]
     if not view.operator:  # a reseller's cost is what it is charged for its users' calls
-        out.append(_sum("cost", orig(raw["reseller_amount"])))
+        out.append(_sum("cost", orig(raw["reseller_amount"]) if pays_resellers(view.scope)
+                        else Sql("NULL")))
     elif store.summary:
         out.append(_sum("cost", Sql("m.charges")))
     return out
