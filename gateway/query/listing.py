@@ -18,7 +18,7 @@ from gateway.query.scope import any_leg, session_visible, tenant_among, tenant_w
 from gateway.query.select import Column, Filter, Order, Select
 from gateway.query.sql import TRUE, Sql, between, one_of, starts_with, when
 from gateway.storage import Backend, Row
-from gateway.storage.attributes import Kind, Related
+from gateway.storage.attributes import Attribute, Kind, Related
 
 HIDDEN = "hidden"  # row key: the names of the row's attributes hidden from the caller
 Op = Literal["in", "eq", "between", "ge", "le", "prefix", "contains", "any_in", "null", "or"]
@@ -64,11 +64,14 @@ class Listing:
     sums: Sequence[str] = field(default_factory=tuple)  # related values summed per record
 
 
-def _value(listing: Listing, name: str) -> Column:
-    a = listing.kind.attributes[name]
-    expr = a.sql if a.tenant is None else when(tenant_within(a.tenant, listing.viewer.scope),
-                                               a.sql)
+def column_of(name: str, a: Attribute, scope: str) -> Column:
+    """An attribute as a column of a query for a caller of `scope`: NULL where hidden."""
+    expr = a.sql if a.tenant is None else when(tenant_within(a.tenant, scope), a.sql)
     return Column(name, expr, a.needs, a.text)
+
+
+def _value(listing: Listing, name: str) -> Column:
+    return column_of(name, listing.kind.attributes[name], listing.viewer.scope)
 
 
 def _related(listing: Listing, related: Related, value: str) -> Sql:

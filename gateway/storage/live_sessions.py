@@ -4,11 +4,9 @@ expressions of their attributes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from gateway.query.scope import tenant_within
 from gateway.query.select import Filter, Join, Source
-from gateway.query.sql import TRUE, Sql, when
+from gateway.query.sql import Sql
+from gateway.storage.attributes import Attribute, plain
 from gateway.storage.backend import Connection
 from gateway.storage.sessions import ORIG_LEG_ON, TERM_LEG_ON
 
@@ -36,52 +34,35 @@ def source(deck: int | None) -> Source:
         *_leg_joins("o", ORIG_LEG_ON, deck), *_leg_joins("t", TERM_LEG_ON, deck)))
 
 
-def visible(scope: str) -> Filter:
-    """A session with any leg in the subtree (every session has a leg: for the root, no
-    condition)."""
-    within = tenant_within("x.tenant_id", scope)
-    if within is TRUE:
-        return Filter(TRUE)
-    return Filter(Sql(f"EXISTS (SELECT 1 FROM legs x WHERE x.session_id = s.id "
-                      f"AND {within.text})", within.params))
-
-
-@dataclass(frozen=True)
-class Attribute:
-    sql: Sql
-    needs: tuple[str, ...]
-    text: bool = False
-
-
 SESSION = {
-    "source_id": Attribute(Sql("s.source_id"), (), text=True),
-    "setup_time": Attribute(Sql("s.setup_time"), ()),
-    "start_time": Attribute(Sql("s.start_time"), ()),
-    "equipment_id": Attribute(Sql("s.equipment_id"), ()),
-    "equipment_name": Attribute(Sql("e.name"), ("e",), text=True),
+    "source_id": plain("s.source_id", text=True),
+    "setup_time": plain("s.setup_time"),
+    "start_time": plain("s.start_time"),
+    "equipment_id": plain("s.equipment_id"),
+    "equipment_name": plain("e.name", "e", text=True),
 }
 
 
-def leg_attributes(leg: str, scope: str) -> dict[str, Attribute]:
-    """A leg's attributes; the commercial ones are NULL for a leg outside the subtree."""
-    shown = tenant_within(f"{leg}.tenant_id", scope)
+def leg_attributes(leg: str) -> dict[str, Attribute]:
+    """A leg's attributes; the commercial ones are the leg's tenant's (docs/tenancy.md)."""
+    tenant = f"{leg}.tenant_id"
 
-    def hidden(text: str, needs: tuple[str, ...], is_text: bool = False) -> Attribute:
-        return Attribute(when(shown, Sql(text)), (leg, *needs), is_text)
+    def commercial(expr: str, *needs: str, text: bool = False) -> Attribute:
+        return plain(expr, leg, *needs, text=text, tenant=tenant)
 
     return {
-        "leg_id": Attribute(Sql(f"{leg}.leg_id"), (leg,), text=True),
-        "src": Attribute(Sql(f"{leg}.src"), (leg,), text=True),
-        "dst": Attribute(Sql(f"{leg}.dst"), (leg,), text=True),
-        "tenant_id": hidden(f"{leg}.tenant_id", ()),
-        "owner_user_id": hidden(f"{leg}.owner_user_id", ()),
-        "client_id": hidden(f"{leg}.client_id", ()),
-        "client_name": hidden(f"{leg}c.name", (f"{leg}c",), True),
-        "account_id": hidden(f"{leg}.account_id", ()),
-        "account_name": hidden(f"{leg}a.name", (f"{leg}a",), True),
-        "account_ident": hidden(f"{leg}a.ident", (f"{leg}a",), True),
-        "rates_code": hidden(f"COALESCE({leg}.rates_code, {leg}.dst_code)", (), True),
-        "rates_code_name": hidden(f"{leg}rc.name", (f"{leg}rc",), True),
+        "leg_id": plain(f"{leg}.leg_id", leg, text=True),
+        "src": plain(f"{leg}.src", leg, text=True),
+        "dst": plain(f"{leg}.dst", leg, text=True),
+        "tenant_id": commercial(f"{leg}.tenant_id"),
+        "owner_user_id": commercial(f"{leg}.owner_user_id"),
+        "client_id": commercial(f"{leg}.client_id"),
+        "client_name": commercial(f"{leg}c.name", f"{leg}c", text=True),
+        "account_id": commercial(f"{leg}.account_id"),
+        "account_name": commercial(f"{leg}a.name", f"{leg}a", text=True),
+        "account_ident": commercial(f"{leg}a.ident", f"{leg}a", text=True),
+        "rates_code": commercial(f"COALESCE({leg}.rates_code, {leg}.dst_code)", text=True),
+        "rates_code_name": commercial(f"{leg}rc.name", f"{leg}rc", text=True),
     }
 
 

@@ -10,6 +10,7 @@ from gateway import roles
 from gateway.context import Context, Params, RpcMethod
 from gateway.errors import InvalidParams, Unprocessable
 from gateway.query import run
+from gateway.query.scope import session_visible
 from gateway.query.select import Filter, Order, Select
 from gateway.query.sql import one_of
 from gateway.query.zones import format_local
@@ -39,7 +40,7 @@ def select(params: Params, catalogue: dict[str, Any], deck: int | None, scope: s
     singular = [c for c in fields if not c.is_measure]
     order = [Order(catalogue[o.removeprefix("-")], o.startswith("-")) for o in params["order"]]
     order += [Order(c) for c in singular]  # then by the singular fields, ascending
-    where = [live.LIVE_CALLS, live.visible(scope)]
+    where = [live.LIVE_CALLS, Filter(session_visible("s.id", scope))]
     for name, values in params["filters"].items():
         column = catalogue[name]
         where.append(Filter(one_of(column.expr, values), column.needs))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
+from gateway.query.listing import column_of
 from gateway.query.select import Column
 from gateway.query.zones import local_time
 from gateway.storage import live_sessions as live
@@ -25,16 +27,14 @@ def columns(scope: str, now: int, zone: ZoneInfo,
     (`time_range`: the span of the stored times the zone's offsets must cover)."""
     out: dict[str, Column] = {}
     for name, attribute in _SESSION.items():
-        a = live.SESSION[attribute]
-        expr = a.sql
+        column = column_of(name, live.SESSION[attribute], scope)
         if name in TIME_FIELDS and time_range is not None:
-            expr = local_time(expr, zone, *time_range)
-        out[name] = Column(name, expr, a.needs, a.text)
+            column = replace(column, expr=local_time(column.expr, zone, *time_range))
+        out[name] = column
     for leg in ("orig", "term"):
-        attributes = live.leg_attributes(leg[0], scope)
+        attributes = live.leg_attributes(leg[0])
         for name, attribute in _LEG.items():
-            a = attributes[attribute]
-            out[f"{leg}_{name}"] = Column(f"{leg}_{name}", a.sql, a.needs, a.text)
+            out[f"{leg}_{name}"] = column_of(f"{leg}_{name}", attributes[attribute], scope)
     out["quantity"] = Column("quantity", aggregate="count")
     out["duration"] = Column("duration", live.seconds_since_answer(now), aggregate="sum")
     return out
