@@ -1,5 +1,5 @@
-"""One scope rule for every method (spec README "Tenancy" and "Money";
-decisions-2026-12.md sections 1, 2 and 3), against a plain Python model.
+"""One scope rule for every method (docs/tenancy.md and
+docs/money-and-time.md), against a plain Python model.
 
 Hypothesis generates a tenant tree (root, one to three resellers, up to two customers each)
 and the clients of its tenants: a retail client in every tenant, two carriers of root and a
@@ -75,8 +75,8 @@ pytestmark = pytest.mark.timeout(max(60, EXAMPLES))
 NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 WORLDS = itertools.count(1)
 
-# CallSessionInfoType's owner fields (decisions section 2) and its CSV columns (vendor-notes
-# section 3, in order; methods.md section 3).
+# CallSessionInfoType's owner fields (docs/tenancy.md) and its CSV columns (docs/methods/
+# call-history.md, in order).
 OWNER = ("account_id", "user_id", "application_id", "application_name", "rule_name")
 HISTORY_COLUMNS = ["audio_quality", "rule_name", "application_name", "call_session_history_id",
                    "account_id", "application_id", "user_id", "start_date", "duration",
@@ -449,7 +449,7 @@ def scenarios(test: Any) -> Any:
 # --- the model -----------------------------------------------------------------------------
 
 class Scope:
-    """What one caller may see (decisions section 1 and 2).
+    """What one caller may see (docs/tenancy.md).
 
     `strict` holds the tenants whose legs must be shown, `loose` the tenants whose legs may
     be: the same set (the subtree) everywhere but in the history of the caller's own tenant
@@ -501,7 +501,7 @@ def leaks(text: str, hidden: tuple[set[str], set[str]]) -> list[str]:
 
 
 def live_rows(world: World, label: str) -> list[dict[str, Any]]:
-    """The live report's rows (methods.md section 1) for `LIVE_FIELDS`."""
+    """The live report's rows (docs/methods/active-sessions.md) for `LIVE_FIELDS`."""
     scope = Scope(world, label)
     rows = []
     for s in world.sessions:
@@ -525,7 +525,7 @@ def ended_calls(world: World, scope: Scope) -> list[Session]:
 
 Figures = dict[str, Any]
 MEASURES = ("total_calls", "answered_calls", "billsec", "price", "cost")
-# aggregate_get's group keys (methods.md section 2): which leg, and its client or account
+# aggregate_get's group keys (docs/methods/aggregate.md): which leg, and its client or account
 GROUPS = {"group_by_user": ("originator", "orig", "client"),
           "group_by_device": ("device", "orig", "account"),
           "group_by_terminator": ("terminator", "term", "client"),
@@ -543,7 +543,7 @@ def no_calls() -> Figures:
 
 def group_key(s: Session, scope: Scope, flags: list[str]) -> tuple[Any, ...]:
     """The session's group keys, `(id, name)` for each flag: null when the leg is hidden
-    (decisions section 3) or has no client."""
+    (docs/tenancy.md) or has no client."""
     out: list[Any] = []
     for flag in flags:
         _, side, what = GROUPS[flag]
@@ -558,7 +558,7 @@ def aggregate_expected(world: World, label: str,
                        flags: list[str]) -> tuple[dict[Any, Figures], Figures]:
     """`aggregate_get` grouped by `flags`: ({group keys: figures}, totals).
 
-    Prices (methods.md section 2, decisions section 3): for the root, `price` is each call's
+    Prices (docs/methods/aggregate.md, docs/tenancy.md): for the root, `price` is each call's
     `reseller_amount`, else its `amount`, and `cost` its terminating legs' amounts; for a
     reseller's tenant, `price` and `cost` are `amount` and `reseller_amount` of the calls of
     its own users (their originating leg in its subtree). For other tenants the spec does
@@ -589,8 +589,8 @@ def aggregate_expected(world: World, label: str,
 
 
 def owner_view(world: World, s: Session, scope: Scope) -> dict[str, Any] | None:
-    """The session owner's fields as the scope shows them (None: hidden; decisions
-    section 2). `user_id` is the originating leg's user for a call; for a video session,
+    """The session owner's fields as the scope shows them (None: hidden;
+    docs/tenancy.md). `user_id` is the originating leg's user for a call; for a video session,
     one of its participants' (the spec does not say which): `...` stands for "any"."""
     if not scope.shows(s.tenant):
         return None
@@ -657,7 +657,7 @@ class Caller:
 
     async def report(self, report_id: int) -> str:
         """The file of an async export, once made, fetched as the spec describes
-        (methods.md section 3: GetHistoryReports, DownloadHistoryReport, its url)."""
+        (docs/methods/call-history.md: GetHistoryReports, DownloadHistoryReport, its url)."""
         for _ in range(400):
             listed = await self.call("GetHistoryReports", {"history_report_id": [report_id],
                                                            "history_type": "all"}, quiet=True)
@@ -884,7 +884,7 @@ async def test_aggregate_get_counts_the_sessions_with_a_leg_in_scope(
                           ["group_by_terminator", "group_by_provider"]):
                 params = {**day, **dict.fromkeys(flags, 1)}
                 # the summaries answer whole 15-minute buckets; a partial edge or a number
-                # filter reads the raw calls (methods.md section 2)
+                # filter reads the raw calls (docs/methods/aggregate.md)
                 for path, sent in (("summaries", params),
                                    ("raw, a partial edge", {**params, "from": world.low + 1}),
                                    ("raw, a_src", {**params, "a_src": "%"})):
