@@ -1,7 +1,7 @@
 """The gateway's exceptions and the one place where they become error objects.
 
 Handlers and the transport only raise; `to_error_object` turns an exception into the
-JSON-RPC error object of the shared envelope (spec README, "The shared error envelope").
+JSON-RPC error object of the shared envelope (docs/rpc.md).
 Anything that is not a `GatewayError` becomes the generic internal error, with nothing
 of the exception in it.
 """

@@ -1,5 +1,5 @@
 """The export job runner: CSV reports written in the background, gzip, into
-`exports.folder` (spec methods.md section 3, "Async jobs").
+`exports.folder` (docs/methods/call-history.md, "Async jobs").
 
 Started and stopped by the app's lifecycle. `exports.workers` jobs run at once; a job is
 claimed in the database before it runs, so two gateways on one store never run the same

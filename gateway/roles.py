@@ -1,4 +1,4 @@
-"""Roles and the groups of them that methods name (spec README, "Keys, roles and credentials")."""
+"""Roles and the groups of them that methods name (docs/auth.md)."""
 
 ADMIN = "admin"
 RESELLER = "reseller"

@@ -1,4 +1,4 @@
-"""What every method's answer shares (methods.md, common rules)."""
+"""What every method's answer shares (docs/rpc.md)."""
 
 from __future__ import annotations
 

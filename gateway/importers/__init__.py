@@ -1,5 +1,5 @@
 """`gateway import`: files of finished calls from switches, fed to `ingest.sessions`
-(spec ingest.md, section 3).
+(spec docs/ingest.md, section 3).
 
 The pipeline, one module each: `lines` reads the file in binary, one physical line at a
 time, and decodes it; a format (`asterisk`, `freeswitch`, `jsonl`) turns lines into

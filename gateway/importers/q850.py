@@ -34,7 +34,7 @@ CONGESTION = frozenset({34, 38, 41, 42, 44})
 
 
 def disposition(name: str, answered: bool) -> str:
-    """The leg's disposition from its hangup cause name (spec ingest.md, legs)."""
+    """The leg's disposition from its hangup cause name (spec docs/ingest.md, legs)."""
     if answered:
         return "ANSWERED"
     if name in BUSY:

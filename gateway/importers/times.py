@@ -1,4 +1,4 @@
-"""Switch times (`YYYY-MM-DD HH:MM:SS` in the file's zone) as UTC (spec README, "Time"):
+"""Switch times (`YYYY-MM-DD HH:MM:SS` in the file's zone) as UTC (docs/money-and-time.md):
 an ambiguous local time takes the earlier occurrence, a nonexistent one is refused."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`reports.active_sessions.query`: the live sessions report (methods.md section 1)."""
+"""`reports.active_sessions.query`: the live sessions report (docs/methods/active-sessions.md)."""
 
 from __future__ import annotations
 

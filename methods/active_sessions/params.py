@@ -1,4 +1,4 @@
-"""Params of `reports.active_sessions.query` (methods.md section 1)."""
+"""Params of `reports.active_sessions.query` (docs/methods/active-sessions.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`aggregate_get`: grouped statistics of finished calls (methods.md section 2)."""
+"""`aggregate_get`: grouped statistics of finished calls (docs/methods/aggregate.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The figures of a statistics row: sums merged per group, money converted and rounded
-once, ASR, ACD, PDD and margin recomputed from sums (README, Money)."""
+once, ASR, ACD, PDD and margin recomputed from sums (docs/money-and-time.md)."""
 
 from __future__ import annotations
 

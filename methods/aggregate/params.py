@@ -1,4 +1,4 @@
-"""Params of `aggregate_get` (methods.md section 2), in the documented order."""
+"""Params of `aggregate_get` (docs/methods/aggregate.md), in the documented order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The call-history family (methods.md section 3): call history, transactions, queue
+"""The call-history family (docs/methods/call-history.md): call history, transactions, queue
 history and the audit log, on `/rpc` and on `/platform_api/{MethodName}`."""
 
 from __future__ import annotations

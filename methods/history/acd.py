@@ -1,4 +1,4 @@
-"""`GetACDHistory` (methods.md section 3): contact-centre queue sessions of the caller's
+"""`GetACDHistory` (docs/methods/call-history.md): contact-centre queue sessions of the caller's
 subtree whose `begin_time` lies in a UTC range, with their events on request.
 
 The flag filters (`operator_hangup`, `unserviced`, `rejected`) are off unless given; a
@@ -26,7 +26,7 @@ from methods.history.common import (bounded_range, date_field, flag, id_list, li
 
 METHOD = "GetACDHistory"
 UTC = ZoneInfo("UTC")
-# ACDSessionInfoType's scalar fields in the vendor's order (vendor-notes section 3): the CSV
+# ACDSessionInfoType's scalar fields in the vendor's order (docs/methods/call-history.md): the CSV
 # columns; `events` is nested, so CSV leaves it out.
 COLUMNS = ("acd_session_history_id", "acd_request_id", "account_id", "begin_time", "priority",
            "acd_queue_id", "user_id", "waiting_duration", "in_service_duration",

@@ -1,4 +1,4 @@
-"""`GetAuditLog` (methods.md section 3): the gateway's own record of every change made
+"""`GetAuditLog` (docs/methods/call-history.md): the gateway's own record of every change made
 through it, over the caller's subtree. The date filters are UTC; `timezone` only sets how
 `requested` is written.
 
@@ -35,7 +35,7 @@ HISTORY_TYPE = "audit"
 UTC = ZoneInfo("UTC")
 DEFAULT_COUNT = 100  # the vendor's default for this method (seed 002)
 MAX_SEARCH = 1000  # characters of `advanced_filters`: a value to look for, not a document
-# AuditLogInfoType's scalar fields in the vendor's order (vendor-notes section 3), less
+# AuditLogInfoType's scalar fields in the vendor's order (docs/methods/call-history.md), less
 # `subuser_id` (we have no sub-users): the CSV columns. `cmd_args` and `cmd_result` are
 # objects, so CSV leaves them out.
 COLUMNS = ("audit_log_id", "subuser_name", "account_id", "requested", "ip", "cmd_name")

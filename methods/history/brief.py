@@ -1,5 +1,5 @@
 """`GetBriefCallHistory`: a CSV of sessions, one line each, always made in the
-background (methods.md section 3): `call_session_history_id, start_date, duration,
+background (docs/methods/call-history.md): `call_session_history_id, start_date, duration,
 remote_number, local_number, cost`.
 
 A session's numbers are its first leg's (a switched call's originating leg), and its cost

@@ -1,5 +1,5 @@
 """`GetCallHistory`: ended call and video sessions, with their calls, recordings and
-other charges (methods.md section 3; CallSessionInfoType in vendor-notes.md section 3).
+other charges, as CallSessionInfoType (docs/methods/call-history.md).
 
 A session's calls are its legs: the originating leg and each terminating attempt of a
 switched call, each participant of a video session. A leg is incoming when the ingest
@@ -30,7 +30,8 @@ from methods.history.common import (ChildAccounts, Date, amount, flag, id_list, 
 
 METHOD = "GetCallHistory"
 HISTORY_TYPE = "calls"
-# CallSessionInfoType's scalar fields in vendor-notes order: the CSV columns.
+# CallSessionInfoType's scalar fields in the vendor's order (docs/methods/call-history.md):
+# the CSV columns.
 COLUMNS = ("audio_quality", "rule_name", "application_name", "call_session_history_id",
            "account_id", "application_id", "user_id", "start_date", "duration",
            "initiator_address", "media_server_address", "log_file_url", "finish_reason",

@@ -1,4 +1,4 @@
-"""What the call-history family shares (methods.md section 3): dates in a zone, id and
+"""What the call-history family shares (docs/methods/call-history.md): dates in a zone, id and
 text lists, paging, the tenants a call-history method covers, and CSV rows.
 
 Dates come in and go out as `YYYY-MM-DD HH:mm:ss` in the request's `timezone` (default
@@ -87,7 +87,7 @@ class ChildAccounts(fields.Field):
 
 class StrictBoolean(fields.Boolean):
     """`true` or `false` only: `1 in {True}` holds in Python, so marshmallow's own
-    Boolean with `truthy={True}` still takes 1, 0 and 1.0 (methods.md: no coercion)."""
+    Boolean with `truthy={True}` still takes 1, 0 and 1.0 (docs/rpc.md: no coercion)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, bool):
@@ -142,7 +142,7 @@ def _occurs(value: dt.datetime, zone: ZoneInfo) -> bool:
 
 def bounded_range(params: Params, zone: ZoneInfo, max_days: int) -> tuple[int, int]:
     """`date_range`, refusing a local time that `zone` skips (an invalid date) and a range
-    longer than `max_days` (spec README, Time)."""
+    longer than `max_days` (docs/money-and-time.md)."""
     skipped = {name: BAD_DATE for name in ("from_date", "to_date")
                if not _occurs(params[name], zone)}
     if skipped:

@@ -1,5 +1,5 @@
 """`DeleteRecord`: removes one recording, by id or by URL, from every view (call history's
-`records`, the video recordings), and writes the audit log (methods.md section 3)."""
+`records`, the video recordings), and writes the audit log (docs/methods/call-history.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from methods import audited
 
 METHOD = "DeleteRecord"
 TABLE = "records"
-# Who may delete (spec README, roles): every reading role but the accountant, inside its
+# Who may delete (docs/auth.md): every reading role but the accountant, inside its
 # scope (a customer's is its own tenant).
 DELETERS = roles.READERS - {roles.ACCOUNTANT}
 

@@ -1,5 +1,5 @@
 """Export jobs of the call-history family: making one (`submit`), `GetHistoryReports`
-and `DownloadHistoryReport` (methods.md section 3; HistoryReportType in vendor-notes.md
+and `DownloadHistoryReport` (docs/methods/call-history.md; HistoryReportType in docs/
 section 3, with our `status` and `error`).
 
 A report belongs to the tenant of the key that asked for it: another tenant's report is

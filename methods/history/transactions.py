@@ -1,4 +1,4 @@
-"""`GetTransactionHistory` (methods.md section 3): the money ledger of the caller's tenant,
+"""`GetTransactionHistory` (docs/methods/call-history.md): the money ledger of the caller's tenant,
 or of the descendants `child_account_id` names, with dates in and out in `timezone`.
 
 Vendor seed 002: `is_uncommitted` defaults to false, so held transactions show only when
@@ -28,7 +28,8 @@ from methods.ingest.ledgers import TRANSACTION_TYPES
 
 METHOD = "GetTransactionHistory"
 HISTORY_TYPE = "transactions"
-# TransactionInfoType's fields in the vendor's order (vendor-notes section 3): the CSV columns.
+# TransactionInfoType's fields in the vendor's order (docs/methods/call-history.md): the CSV
+# columns.
 COLUMNS = ("transaction_id", "account_id", "performed_at", "amount", "currency",
            "transaction_type", "transaction_description")
 FIELDS = ("id", "tenant_id", "performed_at", "amount", "currency", "transaction_type",

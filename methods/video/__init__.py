@@ -1,4 +1,4 @@
-"""Video session reports (methods.md section 4, EnableX's UCaaS reporting): ended video
+"""Video session reports (docs/methods/video.md, EnableX's UCaaS reporting): ended video
 sessions, paged and searchable, and each one's per-participant CDR and recordings.
 
 What a session shows is declared in storage/video_sessions.py. A session is visible when

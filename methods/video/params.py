@@ -1,4 +1,4 @@
-"""Params of the video session reports (methods.md section 4)."""
+"""Params of the video session reports (docs/methods/video.md)."""
 
 from __future__ import annotations
 
