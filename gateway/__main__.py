@@ -81,7 +81,9 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         made = asyncio.run(commands.call_as_root(
             config, "keys.create", {k: v for k, v in params.items() if v is not None}))
         print(f"key_id: {made['key_id']} (tenant {args.tenant}, role {args.role})")
-        print(f"MOR secret: {made['mor_secret']}")
+        for name, value in made.items():  # what the credential schemes add (docs/auth.md)
+            if name not in ("key_id", "key"):
+                print(f"{name}: {value}")
         print(made["key"])
     elif args.command == "import":
         from gateway.importers.command import run_import

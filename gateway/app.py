@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import AsyncIterator, Mapping
 
 from aiohttp import web
@@ -11,6 +12,7 @@ from gateway import appkeys, dialects, views
 from gateway.auth import Authenticator
 from gateway.config import Config
 from gateway.context import Methods
+from gateway.credentials import Registry
 from gateway.dispatch import Dispatcher
 from gateway.exports import ExportKind, Runner
 from gateway.metrics import Metrics
@@ -30,13 +32,13 @@ async def prepare_store(db: Backend, config: Config) -> str:
         return await settings_store.get_or_create(conn, "server_key", secrets.token_hex(32))
 
 
-async def _database(app: web.Application) -> AsyncIterator[None]:
+async def _database(credentials: Registry, app: web.Application) -> AsyncIterator[None]:
     db = backend_for(app[appkeys.CONFIG].database)
     await db.open()
     try:
         app[appkeys.DB] = db
-        app[appkeys.SERVER_KEY] = await prepare_store(db, app[appkeys.CONFIG])
-        app[appkeys.AUTHENTICATOR] = Authenticator(db)
+        app[appkeys.SERVER_KEY] = server_key = await prepare_store(db, app[appkeys.CONFIG])
+        app[appkeys.AUTHENTICATOR] = Authenticator(db, server_key, credentials)
         yield
     finally:
         await db.close()
@@ -82,12 +84,15 @@ def create_app(config: Config, methods: Methods | None = None,
     app[appkeys.DISPATCHER] = Dispatcher(methods, limits.call_timeout_s,
                                          app[appkeys.METRICS].call)
     app.on_response_prepare.append(add_request_id)
-    app.cleanup_ctx.append(_database)
+    # the dialects' credential schemes and key-issuing hooks, for the authenticator
+    credentials = dialects.register_credentials(Registry())
+    app.cleanup_ctx.append(partial(_database, credentials))
     app.cleanup_ctx.append(_exports)
     app.cleanup_ctx.append(_rate_limiter)
     app.router.add_route("*", "/rpc", views.rpc)
     app.router.add_get("/healthz", views.healthz)
     app.router.add_get("/openrpc.json", views.openrpc_document)
+    app.router.add_get("/openapi.json", views.openapi_document)
     app.router.add_get("/metrics", views.metrics)
     dialects.add_routes(app)
     return app

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
+from typing import Any, Mapping
 
 from gateway import clock, roles
+from gateway.addresses import in_networks, networks
+from gateway.credentials import Credential, Proof, Registry
 from gateway.errors import AuthenticationFailed
 from gateway.storage import Backend, Row
 from gateway.storage import keys as key_store
@@ -29,15 +30,13 @@ TOUCH_EVERY_S = 60  # write `last_used_at` at most once a minute per key and pro
 # command, another worker) applies within this many seconds.
 KEY_CACHE_S = 2.0
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 
 class WrongProof(AuthenticationFailed):
-    """The key exists, but the request's proof of its secret (MOR's `hash`) is wrong."""
+    """The key exists, but the request's proof under a credential scheme is wrong."""
 
 
 class KeyExpired(AuthenticationFailed):
-    """The key is right, but past its expiry (EnableX answers this one 403)."""
+    """The key is right, but past its expiry (a dialect may answer it apart)."""
 
 
 @dataclass(frozen=True)
@@ -81,11 +80,6 @@ def new_key() -> NewKey:
     return NewKey(key_id, secret, salt, hash_secret(salt, secret))
 
 
-def mor_secret(server_key: str, key_id: str) -> str:
-    """The key's secret for MOR's `hash` scheme; derived, never stored."""
-    return hmac.new(server_key.encode(), key_id.encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def credential(headers: Mapping[str, str]) -> str | None:
     """The key sent as `X-Api-Key` or `Authorization: Bearer`."""
     if key := headers.get("X-Api-Key"):
@@ -96,49 +90,27 @@ def credential(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def networks(cidrs: Iterable[str]) -> tuple[IPNetwork, ...]:
-    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    address = ipaddress.ip_address(text.strip().strip("[]"))
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
-
-
-def in_networks(ip: str, nets: Iterable[IPNetwork]) -> bool:
-    try:
-        address = _address(ip)
-    except ValueError:
-        return False
-    return any(address in net for net in nets)
-
-
-def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[IPNetwork, ...]) -> str:
-    """The socket peer, or the first untrusted hop of `X-Forwarded-For` (from the right)
-    when the peer is a trusted proxy."""
-    ip = peer or ""
-    if not forwarded_for or not in_networks(ip, trusted):
-        return ip
-    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
-        ip = hop
-        if not in_networks(hop, trusted):
-            break
-    return ip
-
-
 class Authenticator:
-    """Turns a credential and a client IP into a `Caller`, or raises `AuthenticationFailed`."""
+    """Turns a credential and a client IP into a `Caller`, or raises `AuthenticationFailed`.
 
-    def __init__(self, db: Backend) -> None:
+    A plain key is checked against its stored hash; a `Proof` against the key's secret
+    under the proof's scheme, which `registry` derives from `server_key`.
+    """
+
+    def __init__(self, db: Backend, server_key: str, registry: Registry) -> None:
         self.db = db
+        self.server_key = server_key
+        self.registry = registry
         self._touched: dict[str, float] = {}
         self._rows: dict[str, tuple[float, Row]] = {}
 
     def forget(self, key_id: str) -> None:
         """Drop a cached key (after it changed, e.g. was revoked)."""
         self._rows.pop(key_id, None)
+
+    def issued(self, key_id: str) -> dict[str, Any]:
+        """What the registered key-issuing hooks add to a new key's answer."""
+        return self.registry.issued(self.server_key, key_id)
 
     async def _row(self, key_id: str) -> Row | None:
         moment = time.monotonic()
@@ -154,15 +126,29 @@ class Authenticator:
             self._rows[key_id] = (moment, row)
         return row
 
-    async def authenticate(self, key: str | None, ip: str) -> Caller:
-        if not key:
+    async def authenticate(self, credential: Credential, ip: str) -> Caller:
+        if isinstance(credential, Proof):
+            return await self._proven(credential, ip)
+        if not credential:
             raise AuthenticationFailed("no API key was sent")
-        key_id, dot, secret = key.partition(".")
+        key_id, dot, secret = credential.partition(".")
         row = await self._row(key_id) if dot and secret else None
         if row is None or not hmac.compare_digest(
                 row["secret_hash"], hash_secret(row["salt"], secret)):
             raise AuthenticationFailed("unknown API key")
         return await self._admit(key_id, row, ip)
+
+    async def _proven(self, proof: Proof, ip: str) -> Caller:
+        """The caller of a key named by its id alone, whose request proves the key under a
+        registered scheme. Raises `WrongProof` when the key exists but the proof is wrong,
+        else the same refusals as a plain key, in the same order (the proof takes the
+        secret's place)."""
+        row = await self._row(proof.key_id) if proof.key_id else None
+        if row is None:
+            raise AuthenticationFailed("unknown API key")
+        if not proof.holds(self.registry.secret(proof.scheme, self.server_key, proof.key_id)):
+            raise WrongProof("the request's proof of the key is wrong")
+        return await self._admit(proof.key_id, row, ip)
 
     async def _admit(self, key_id: str, row: Row, ip: str) -> Caller:
         """The caller of a key whose secret is proven, unless the key may not be used."""
@@ -177,22 +163,6 @@ class Authenticator:
         return Caller(key_id=key_id, role=row["role"], tenant_id=row["tenant_id"],
                       tenant=row["tenant"], scope=row["tenant_path"],
                       rate_limit=row["rate_limit"], ip=ip)
-
-    async def authenticate_proven(self, key_id: str, proves: Callable[[str], bool],
-                                  ip: str) -> Caller:
-        """The caller of a key named by its id alone, for a scheme whose request proves the
-        key without carrying its secret (MOR's `hash`, signed with the key's MOR secret):
-        `proves(key_id)` says whether it does, and should compare in constant time.
-
-        Raises `WrongProof` when the key exists but the proof is wrong, else the same
-        refusals as `authenticate`, in the same order (the proof takes the secret's place).
-        """
-        row = await self._row(key_id) if key_id else None
-        if row is None:
-            raise AuthenticationFailed("unknown API key")
-        if not proves(key_id):
-            raise WrongProof("the request's hash is wrong")
-        return await self._admit(key_id, row, ip)
 
     async def _touch(self, key_id: str) -> None:
         moment = time.monotonic()

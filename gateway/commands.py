@@ -10,14 +10,17 @@ import asyncio
 import multiprocessing
 import signal
 import time
+from functools import partial
 from typing import Any, Awaitable, Callable, TypeVar
 
 from aiohttp import web
 
+from gateway import dialects
 from gateway.app import create_app, prepare_store
 from gateway.auth import root_admin
 from gateway.config import Config
 from gateway.context import Context
+from gateway.credentials import Registry
 from gateway.dispatch import bind_params
 from gateway.storage import Backend, backend_for
 
@@ -45,10 +48,14 @@ async def as_root(config: Config, work: Callable[[Context], Awaitable[T]]) -> T:
     local tools such as `import` and `demo` act as)."""
     from methods import all_methods
 
+    # a key made here gets what the dialects' key-issuing hooks add, as on the API
+    credentials = dialects.register_credentials(Registry())
+
     async def run(db: Backend, server_key: str) -> T:
         return await work(Context(db=db, caller=root_admin("command-line", "local"),
                                   config=config, request_id="command-line",
-                                  server_key=server_key, methods=all_methods()))
+                                  server_key=server_key, methods=all_methods(),
+                                  issue_key=partial(credentials.issued, server_key)))
     return await with_store(config, run)
 
 

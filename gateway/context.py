@@ -27,6 +27,9 @@ class Context:
     methods: Mapping[str, "RpcMethod"]
     # Tells the authenticator of this process that a key changed (e.g. was revoked).
     forget_key: Callable[[str], None] = lambda key_id: None
+    # The fields the registered key-issuing hooks add to a new key's answer, given its id
+    # (`credentials.Registry.issued`): the secrets of the dialects' credential schemes.
+    issue_key: Callable[[str], Mapping[str, Any]] = lambda key_id: {}
     # Hands a queued export job to the background runner (`gateway.exports`).
     submit_export: Callable[[int], None] = lambda report_id: None
 

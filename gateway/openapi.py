@@ -1,87 +1,51 @@
-"""The OpenAPI document of the dialect routes (`GET /openapi.json`)."""
+"""The OpenAPI document of the dialect routes (`GET /openapi.json`), generated from the
+dialects' declarations and the methods' schemas."""
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
 from gateway import __version__
-from gateway.context import Methods
-from gateway.dialects.route import Route
+from gateway.context import Methods, RpcMethod
+from gateway.dialects.dialect import Dialect, Route
 from gateway.openrpc import field_schema, schema_object
 
 OPENAPI_VERSION = "3.1.0"
-SECURITY_SCHEMES = {
-    "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
-    "bearer": {"type": "http", "scheme": "bearer"},
-    # MOR: `u` and `hash` together (query or form fields; OpenAPI names the query).
-    "morUser": {"type": "apiKey", "in": "query", "name": "u",
-                "description": "MOR: the key id (sent with `hash`)"},
-    "morHash": {"type": "apiKey", "in": "query", "name": "hash",
-                "description": "MOR: lowercase SHA-1 hex of the values of the params sent, in "
-                               "the documented order, followed by the key's MOR secret "
-                               "(spec methods.md section 2)"},
-    # EnableX: HTTP Basic (the key id, and the secret after its first "."), or a token.
-    "basic": {"type": "http", "scheme": "basic"},
-    "token": {"type": "apiKey", "in": "header", "name": "Authorization",
-              "description": "EnableX: `Token <key>`"},
-    # Voximplant: `account_id` (the key id) with `api_key` (the whole key).
-    "platformAccount": {"type": "apiKey", "in": "query", "name": "account_id",
-                        "description": "Voximplant: the key id (sent with `api_key`)"},
-    "platformKey": {"type": "apiKey", "in": "query", "name": "api_key",
-                    "description": "Voximplant: the whole key"},
-}
-# A route's `credential`: the security requirements that satisfy it (alternatives).
-SECURITY: dict[str, list[dict[str, list[str]]]] = {
-    "apiKey": [{"apiKey": []}, {"bearer": []}],
-    "mor": [{"morUser": [], "morHash": []}],
-    "platform": [{"platformAccount": [], "platformKey": []}, {"platformKey": []},
-                 {"bearer": []}],
-    "video": [{"basic": []}, {"token": []}],
-}
 
 
-def _responses(route: Route, result: dict[str, Any]) -> dict[str, Any]:
-    if route.responses is not None:
-        return route.responses(result)
-    return {
-        "200": {"description": "the result",
-                "content": {"application/json": {"schema": result}}},
-        "default": {"description": "an error, in the vendor's shape",
-                    "content": {"application/json": {"schema": route.error}}}}
-
-
-def _query_params(route: Route, methods: Methods) -> list[dict[str, Any]]:
+def _query_params(dialect: Dialect, route: Route, method: RpcMethod) -> list[dict[str, Any]]:
     """The method's params where the route takes them: in its path, in a header, or in
-    the query."""
+    the query; then the route's own."""
+    headers = dialect.reader.headers
     out = []
-    for name, f in methods[route.method].params.fields.items():
+    for name, f in method.params.fields.items():
         sent = f.data_key or name
         if f"{{{sent}}}" in route.path:
             out.append({"name": sent, "in": "path", "required": True,
                         "schema": field_schema(f)})
-        elif sent in route.headers:
-            out.append({"name": route.headers[sent], "in": "header", "required": False,
+        elif sent in headers:
+            out.append({"name": headers[sent], "in": "header", "required": False,
                         "schema": field_schema(f)})
         else:
             out.append({"name": sent, "in": "query", "required": bool(f.required),
                         "schema": field_schema(f)})
-    return out + [dict(p) for p in route.extra_params]
+    return out + [option.openapi() for option in dialect.reader.options]
 
 
-def _operation(route: Route, verb: str, methods: Methods) -> dict[str, Any]:
-    method = methods[route.method]
+def _operation(dialect: Dialect, route: Route, verb: str, name: str,
+               method: RpcMethod) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": method.summary,
         # operation ids are unique in a document: one per verb when a route has several
-        "operationId": route.method if len(route.verbs) == 1 else f"{route.method}.{verb}",
-        "security": SECURITY[route.credential],
-        "responses": _responses(route, dict(method.result)),
+        "operationId": name if len(dialect.verbs) == 1 else f"{name}.{verb}",
+        "security": [dict(requirement) for requirement in dialect.credential.security],
+        "responses": dialect.renderer.responses(dict(method.result), dialect.error_schema),
     }
-    if route.params_in == "body":
+    if dialect.reader.location == "body":
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": schema_object(method.params)}}}
         return operation
-    operation["parameters"] = params = _query_params(route, methods)
+    operation["parameters"] = params = _query_params(dialect, route, method)
     if verb == "post":  # the same fields may come as a form instead
         operation["requestBody"] = {"required": False, "content": {
             "application/x-www-form-urlencoded": {"schema": {
@@ -90,15 +54,21 @@ def _operation(route: Route, verb: str, methods: Methods) -> dict[str, Any]:
     return operation
 
 
-def document(methods: Methods, routes: Sequence[Route]) -> dict[str, Any]:
+def document(methods: Methods, dialects: Sequence[Dialect]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    for route in routes:
-        if route.method in methods:
-            paths.setdefault(route.path, {}).update(
-                {verb: _operation(route, verb, methods) for verb in route.verbs})
+    schemes: dict[str, Any] = {}
+    for dialect in dialects:
+        schemes.update(dialect.credential.components)
+        for route in dialect.routes:
+            name = route.method
+            if name is not None and name in methods:
+                verbs = [verb.lower() for verb in dialect.verbs]
+                paths.setdefault(route.path, {}).update(
+                    {verb: _operation(dialect, route, verb, name, methods[name])
+                     for verb in verbs})
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "Telecom reporting gateway: dialect routes", "version": __version__},
         "paths": paths,
-        "components": {"securitySchemes": SECURITY_SCHEMES},
+        "components": {"securitySchemes": schemes},
     }

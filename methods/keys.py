@@ -65,8 +65,8 @@ async def create(context: Context, params: Params) -> dict[str, Any]:
             "ip_allow": " ".join(params["ip_allow"]),
             "expires_at": auth.expiry_text(params["expires_at"]),
             "rate_limit": params["rate_limit"]})
-        made = {"key_id": key.key_id, "key": key.plain,
-                "mor_secret": auth.mor_secret(context.server_key, key.key_id)}
+        # with the fields of the registered key-issuing hooks (docs/auth.md)
+        made = {"key_id": key.key_id, "key": key.plain, **context.issue_key(key.key_id)}
         await audited.record(conn, context, "keys.create", params, made, f"keys({key.key_id})")
     return made
 

@@ -158,7 +158,8 @@ def root_context(app: web.Application) -> Context:
     return Context(db=app[appkeys.DB], caller=root_admin("tests", "127.0.0.1"),
                    config=app[appkeys.CONFIG],
                    request_id="tests", server_key=app[appkeys.SERVER_KEY],
-                   methods=app[appkeys.METHODS], forget_key=app[appkeys.AUTHENTICATOR].forget)
+                   methods=app[appkeys.METHODS], forget_key=app[appkeys.AUTHENTICATOR].forget,
+                   issue_key=app[appkeys.AUTHENTICATOR].issued)
 
 
 async def call_as_root(app: web.Application, method: str, **params: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Params sent as query or form fields (MOR's and Voximplant's routes)."""
+"""Params sent as query or form fields in their string forms (MOR's, Voximplant's and
+EnableX's routes): reading the form, and converting each field with every bad one named."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from multidict import MultiDict
 
-from gateway import appkeys, views
+from gateway import appkeys, transport
 from gateway.errors import InvalidParams, ParseError, UnsupportedMediaType
 
 # ASCII digits only: int() would also take " 1", "1_000" or other scripts' digits. More
@@ -25,7 +26,7 @@ async def request_fields(request: web.Request) -> MultiDict[str]:
     if request.method != "POST" or not request.body_exists:
         return fields
     # Before the caller is known: the smallest body limit (an ingest key may not call this).
-    body = await views.read_body(request, request.app[appkeys.CONFIG].limits.body_bytes)
+    body = await transport.read_body(request, request.app[appkeys.CONFIG].limits.body_bytes)
     if not body:
         return fields
     try:

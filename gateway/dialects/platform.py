@@ -1,42 +1,40 @@
 """`GET|POST /platform_api/{MethodName}` and `POST /platform_api` with `cmd`, as
-Voximplant's Management API serves its History methods (spec methods.md section 3, README
-"Transport" and "Keys"; vendor-notes.md section 3).
+Voximplant's Management API serves its History methods (docs/methods/call-history.md, README
+"Transport" and "Keys"; docs/methods/call-history.md).
 
 Params are query or urlencoded form fields in their string forms: lists joined by `;`,
 booleans `true`/`false` (or `1`/`0`), `all` where a list may be everything. The
 credential is `account_id` (the key id) with `api_key` (the whole key), or
 `Authorization: Bearer <key>`. Errors are `{"error": {"code", "msg"}}` with the vendor's
-numeric codes; a CSV answer is the body itself (gzip when the client accepts it).
+numeric codes; a CSV answer is the body itself (gzip when the client accepts it), and
+`DownloadHistoryReport` answers the file.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from aiohttp import web
 from marshmallow import Schema, fields as mm
-from multidict import MultiDict
 
-from gateway import appkeys, auth, views
-from gateway.dialects import forms
-from gateway.dialects.active_sessions import status_of
+from gateway import auth
+from gateway.credentials import Credential
+from gateway.dialects import forms, renderers, schemes
+from gateway.dialects.dialect import Call, CredentialScheme, Dialect, Renderer, Route
+from gateway.dialects.errormaps import ErrorMap, VendorError, WrongVerb
+from gateway.dialects.readers import Fields, StringFields
 from gateway.errors import (AuthenticationFailed, Forbidden, GatewayError, Internal,
-                            InvalidParams, InvalidRequest, MethodNotAllowed, MethodNotFound,
-                            NotFound, ParseError, Timeout)
-from gateway.middlewares import REQUEST_ID
-from gateway.exports import send_file
+                            InvalidParams, InvalidRequest, MethodNotFound, NotFound, ParseError,
+                            Timeout)
+from gateway.transport import json_response
 from methods.history import METHODS as HISTORY
-from methods.history import common, reports
-
-log = logging.getLogger(__name__)
+from methods.history import common
 
 PREFIX = "/platform_api"
 CMD, ACCOUNT_ID, API_KEY = "cmd", "account_id", "api_key"
 METHOD_NAMES = tuple(HISTORY)
 DOWNLOAD = "DownloadHistoryReport"
-FILES = "/reports/files/{report_id}"
-# The vendor's codes (vendor-notes.md section 3, "Error format and codes").
+# The vendor's codes (docs/methods/call-history.md, "Error format and codes").
 FATAL, INTERNAL, AUTHORIZATION_FAILED, INVALID_ARGUMENTS = 1, 2, 100, 101
 MISSING_CMD, UNKNOWN_COMMAND, FORBIDDEN_COMMAND = 102, 103, 104
 FORMAT_NOT_SUPPORTED, INVALID_DATE = 105, 111
@@ -44,6 +42,12 @@ ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "msg"],
     "properties": {"code": {"type": "integer"}, "msg": {"type": "string"}}}}}
 TRUE, FALSE = ("true", "1"), ("false", "0")
+SECURITY_SCHEMES = {
+    "platformAccount": {"type": "apiKey", "in": "query", "name": ACCOUNT_ID,
+                        "description": "Voximplant: the key id (sent with `api_key`)"},
+    "platformKey": {"type": "apiKey", "in": "query", "name": API_KEY,
+                    "description": "Voximplant: the whole key"},
+    "bearer": schemes.BEARER}
 
 
 class RouteError(GatewayError):
@@ -55,6 +59,16 @@ class RouteError(GatewayError):
 
     def error_object(self) -> dict[str, Any]:
         return {"code": self.vendor_code, "message": self.detail}
+
+
+def method_of(request: web.Request, fields: Fields) -> str:
+    """The method named by the path, else by `cmd`."""
+    name = request.path.removeprefix(PREFIX).strip("/") or fields.get(CMD)
+    if not name:
+        raise RouteError(400, MISSING_CMD, "Missing 'cmd' parameter")
+    if name not in METHOD_NAMES:
+        raise RouteError(404, UNKNOWN_COMMAND, f"Unknown command {name!r}")
+    return name
 
 
 def _value(field: mm.Field, text: str) -> Any:
@@ -73,16 +87,15 @@ def _value(field: mm.Field, text: str) -> Any:
     return text
 
 
-def method_params(fields: MultiDict[str], schema: Schema) -> dict[str, Any]:
-    """The method's params from the request's fields (the credential and `cmd` left out;
-    an empty value stands for the default; a name the method does not know is passed on
-    for the method to refuse)."""
-    by_name = {f.data_key or name: f for name, f in schema.fields.items()}
-    return forms.parsed(fields, lambda name, text: _value(by_name[name], text)
-                        if name in by_name else text, skip=(CMD, ACCOUNT_ID, API_KEY))
+def convert(name: str, text: str, schema: Schema | None) -> Any:
+    """By the method's field of that name; a name it does not know is passed on as text,
+    for the method to refuse."""
+    fields = schema.fields.items() if schema is not None else ()
+    field = next((f for key, f in fields if (f.data_key or key) == name), None)
+    return text if field is None else _value(field, text)
 
 
-def _credential(request: web.Request, fields: MultiDict[str]) -> str | None:
+def credential(request: web.Request, fields: Fields) -> Credential:
     key = fields.get(API_KEY)
     if not key:
         return auth.credential(request.headers)
@@ -92,90 +105,71 @@ def _credential(request: web.Request, fields: MultiDict[str]) -> str | None:
     return key
 
 
-def vendor_error(exc: GatewayError) -> tuple[int, int, str]:
-    """(HTTP status, vendor code, msg) of an error."""
-    if isinstance(exc, RouteError):
-        return exc.status, exc.vendor_code, exc.detail
-    if isinstance(exc, AuthenticationFailed):
-        return 401, AUTHORIZATION_FAILED, f"Authorization failed: {exc.reason}"
-    if isinstance(exc, Forbidden):
-        return 403, FORBIDDEN_COMMAND, exc.detail
-    if isinstance(exc, InvalidParams):
-        msg = "; ".join(forms.field_texts(exc.fields))
-        if common.BAD_DATE in exc.fields.values():
-            return 400, INVALID_DATE, msg
-        if set(exc.fields) == {"output"}:
-            return 400, FORMAT_NOT_SUPPORTED, msg
-        return 400, INVALID_ARGUMENTS, msg
-    if isinstance(exc, NotFound):
-        return 404, INVALID_ARGUMENTS, exc.detail
-    if isinstance(exc, (ParseError, InvalidRequest)) and exc.status == 200:
-        return 400, INVALID_ARGUMENTS, exc.detail
-    if isinstance(exc, MethodNotFound):
-        return 404, UNKNOWN_COMMAND, "Unknown command"
-    error = exc.error_object()
-    if isinstance(exc, (Internal, Timeout)):
-        return 500, INTERNAL, str(error["message"])
-    return (exc.status if exc.status != 200 else 422), FATAL, str(error["message"])
+def _vendor(status: int, code: int, msg: str) -> VendorError:
+    return status, {"error": {"code": code, "msg": msg}}
 
 
-async def _answer(request: web.Request) -> web.StreamResponse:
-    if request.method not in ("GET", "POST"):
-        raise RouteError(405, INVALID_ARGUMENTS,
-                         f"{request.method} is not allowed; use GET or POST")
-    async with views.slot(request):
-        fields = await forms.request_fields(request)
-        tail = request.path.removeprefix(PREFIX).strip("/")
-        name = tail or fields.get(CMD)
-        if not name:
-            raise RouteError(400, MISSING_CMD, "Missing 'cmd' parameter")
-        if name not in METHOD_NAMES:
-            raise RouteError(404, UNKNOWN_COMMAND, f"Unknown command {name!r}")
-        caller = await views.authenticate(request, _credential(request, fields))
-        await request.app[appkeys.RATE_LIMITER].charge(caller, 1)
-        params = method_params(fields, request.app[appkeys.METHODS][name].params)
-        context = views.context_for(request, caller)
-        result = await request.app[appkeys.DISPATCHER].call(name, params, context)
-        if name == DOWNLOAD:  # on this route, the file itself
-            path, file_name = await reports.counted_download(context, params["history_report_id"])
-            return await send_file(request, path, file_name)
+def _invalid_params(exc: InvalidParams) -> VendorError:
+    msg = "; ".join(forms.field_texts(exc.fields))
+    if common.BAD_DATE in exc.fields.values():
+        return _vendor(400, INVALID_DATE, msg)
+    if set(exc.fields) == {"output"}:
+        return _vendor(400, FORMAT_NOT_SUPPORTED, msg)
+    return _vendor(400, INVALID_ARGUMENTS, msg)
+
+
+def _fatal(exc: GatewayError) -> VendorError:
+    status = exc.status if exc.status != 200 else 422
+    return _vendor(status, FATAL, str(exc.error_object()["message"]))
+
+
+def _unreadable(exc: ParseError | InvalidRequest) -> VendorError:
+    """A body that could not be read (413 and 415 keep their status)."""
+    return _vendor(400, INVALID_ARGUMENTS, exc.detail) if exc.status == 200 else _fatal(exc)
+
+
+def _internal(exc: GatewayError) -> VendorError:
+    return _vendor(500, INTERNAL, str(exc.error_object()["message"]))
+
+
+ERRORS: ErrorMap = {
+    RouteError: lambda exc: _vendor(exc.status, exc.vendor_code, exc.detail),
+    WrongVerb: lambda exc: _vendor(405, INVALID_ARGUMENTS, exc.briefly),
+    AuthenticationFailed: lambda exc: _vendor(401, AUTHORIZATION_FAILED,
+                                              f"Authorization failed: {exc.reason}"),
+    Forbidden: lambda exc: _vendor(403, FORBIDDEN_COMMAND, exc.detail),
+    InvalidParams: _invalid_params,
+    NotFound: lambda exc: _vendor(404, INVALID_ARGUMENTS, exc.detail),
+    ParseError: _unreadable, InvalidRequest: _unreadable,
+    MethodNotFound: lambda exc: _vendor(404, UNKNOWN_COMMAND, "Unknown command"),
+    Internal: _internal, Timeout: _internal,
+    GatewayError: _fatal,
+}
+
+
+async def answer(call: Call, result: Any) -> web.StreamResponse:
+    if call.method == DOWNLOAD:  # on this route, the file itself
+        return await renderers.report_file(call.request, call.context,
+                                           call.params["history_report_id"])
     if isinstance(result, dict) and isinstance(result.get("result"), str):
-        response = web.Response(text=result["result"], content_type="text/csv")
-        response.enable_compression()
-        return response
-    return views.json_response(result)
+        return renderers.csv_text(result["result"])
+    return json_response(result)
 
 
-async def view(request: web.Request) -> web.StreamResponse:
-    try:
-        return await _answer(request)
-    except GatewayError as exc:
-        status, code, msg = vendor_error(exc)
-        headers = views.retry_headers(exc)
-    except Exception:  # the vendor's shape for the unexpected too
-        log.exception("unexpected error on %s (request %s)", request.path, request[REQUEST_ID])
-        status, code, msg = vendor_error(Internal(request[REQUEST_ID]))
-        headers = {}
-    log.info("%s answered %s %s (request %s)", request.path, code, msg, request[REQUEST_ID])
-    return views.json_response({"error": {"code": code, "msg": msg}}, status, headers)
-
-
-async def report_file(request: web.Request) -> web.StreamResponse:
-    """`GET /reports/files/{id}`: a completed export's file, with the `/rpc` credential;
-    errors as the `/rpc` error object, in its class's HTTP status."""
-    try:
-        if request.method != "GET":
-            raise MethodNotAllowed(f"{request.method} is not allowed; use GET")
-        async with views.slot(request):
-            caller = await views.authenticate(request, auth.credential(request.headers))
-            if caller.role not in request.app[appkeys.METHODS][DOWNLOAD].roles:
-                raise Forbidden(f"the role {caller.role!r} may not download reports")
-            text = request.match_info["report_id"]
-            if not forms.INTEGER.fullmatch(text):
-                raise NotFound(reports.TABLE, text)
-            path, file_name = await reports.counted_download(
-                views.context_for(request, caller), int(text))
-        return await send_file(request, path, file_name)
-    except GatewayError as exc:
-        headers = views.retry_headers(exc)
-        return views.json_response({"error": exc.error_object()}, status_of(exc), headers)
+DIALECT = Dialect(
+    name="platform",
+    # Every verb and spelling reaches the view, which answers the vendor's way: `cmd` in
+    # the form, and unknown method names (code 103).
+    routes=(*(Route(f"{PREFIX}/{name}", name) for name in METHOD_NAMES),
+            Route(PREFIX), Route(f"{PREFIX}/{{name}}")),
+    verbs=("GET", "POST"),
+    reader=StringFields(convert, skip=(CMD, ACCOUNT_ID, API_KEY)),
+    credential=CredentialScheme(
+        credential, components=SECURITY_SCHEMES,
+        security=({"platformAccount": [], "platformKey": []}, {"platformKey": []},
+                  {"bearer": []})),
+    errors=ERRORS,
+    renderer=Renderer(answer, renderers.json_error, renderers.json_responses),
+    error_schema=ERROR,
+    method_of=method_of,
+)

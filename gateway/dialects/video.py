@@ -1,6 +1,6 @@
 """`GET /ucaas/v1/sessions`, `.../sessions/{session_id}/cdr` and `.../recordings`, as
-EnableX's UCaaS reporting serves them (spec methods.md section 4, README "Transport" and
-"Keys"; vendor-notes.md section 4).
+EnableX's UCaaS reporting serves them (docs/methods/video.md, docs/rpc.md and
+"Keys"; docs/methods/video.md).
 
 Params are query fields; repeating `search_by`/`search_string` gives several search pairs
 (ours); the header `X-App-Type` (`vc` | `wb`) filters by application. The credential is
@@ -12,38 +12,40 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
-from typing import Any
 
 from aiohttp import web
-from multidict import MultiDict
 
-from gateway import appkeys, auth, views
-from gateway.dialects import forms
+from gateway.auth import KeyExpired
+from gateway.credentials import Credential
+from gateway.dialects import forms, renderers
+from gateway.dialects.dialect import CredentialScheme, Dialect, Route
+from gateway.dialects.errormaps import ErrorMap, VendorError, WrongVerb
+from gateway.dialects.readers import Fields, StringFields, integers
 from gateway.errors import (AuthenticationFailed, Forbidden, GatewayError, Internal,
-                            InvalidParams, NotFound, Unprocessable)
-from gateway.middlewares import REQUEST_ID
-
-log = logging.getLogger(__name__)
+                            InvalidParams, NotFound, Timeout, Unprocessable)
 
 PREFIX = "/ucaas/v1/sessions"
-ROUTES = ((PREFIX, "ucaas.sessions.list"),
-          (f"{PREFIX}/{{session_id}}/cdr", "ucaas.sessions.cdr"),
-          (f"{PREFIX}/{{session_id}}/recordings", "ucaas.sessions.recordings"))
+ROUTES = (Route(PREFIX, "ucaas.sessions.list"),
+          Route(f"{PREFIX}/{{session_id}}/cdr", "ucaas.sessions.cdr"),
+          Route(f"{PREFIX}/{{session_id}}/recordings", "ucaas.sessions.recordings"))
 APP_TYPE_HEADER = "X-App-Type"
-HEADERS = {"app_type": APP_TYPE_HEADER}
 INTEGERS = ("page", "page_length")
 LISTS = ("search_by", "search_string")
-# The vendor's codes (vendor-notes.md section 4, "Errors").
+# The vendor's codes (docs/methods/video.md, "Errors").
 NOT_FOUND, TOKEN_INVALID, REQUEST_INVALID = 0, 1001, 1002
 FIELD_CODES = {"page": 1101, "page_length": 1102, "order_qualify": 1105, "app_type": 1403}
 TITLES = {1101: "Invalid page", 1102: "Invalid page_length", 1105: "Invalid order_qualify",
           1403: "Invalid application type", REQUEST_INVALID: "Request invalid"}
 ERROR = {"type": "object", "required": ["result", "msg"], "properties": {
     "result": {"type": "integer"}, "msg": {"type": "string"}, "desc": {"type": "string"}}}
+SECURITY_SCHEMES = {
+    # HTTP Basic (the key id, and the secret after its first "."), or a token.
+    "basic": {"type": "http", "scheme": "basic"},
+    "token": {"type": "apiKey", "in": "header", "name": "Authorization",
+              "description": "EnableX: `Token <key>`"}}
 
 
-def credential(request: web.Request) -> str | None:
+def credential(request: web.Request, fields: Fields) -> Credential:
     """The key of a Basic or Token `Authorization` header."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "token" and value.strip():
@@ -59,56 +61,52 @@ def credential(request: web.Request) -> str | None:
     return None
 
 
-def method_params(request: web.Request) -> dict[str, Any]:
-    params = forms.parsed(MultiDict(request.query), lambda name, text: forms.integer(text)
-                          if name in INTEGERS else text, repeatable=LISTS, skip_empty=False)
-    params.update(request.match_info)
-    if APP_TYPE_HEADER in request.headers:
-        params["app_type"] = request.headers[APP_TYPE_HEADER]
-    return params
+def _vendor(status: int, code: int, msg: str, desc: str) -> VendorError:
+    return status, {"result": code, "msg": msg, "desc": desc}
 
 
-def vendor_error(exc: GatewayError) -> tuple[int, int, str, str]:
-    """(HTTP status, result code, msg, desc) of an error."""
-    if isinstance(exc, auth.KeyExpired):
-        return 403, TOKEN_INVALID, "Token expired", exc.reason
-    if isinstance(exc, AuthenticationFailed):
-        return 401, TOKEN_INVALID, "Invalid credentials", exc.reason
-    if isinstance(exc, Forbidden):
-        return 403, NOT_FOUND, "Forbidden", exc.detail
-    if isinstance(exc, NotFound):
-        return 404, NOT_FOUND, "Not found", exc.detail
-    if isinstance(exc, InvalidParams):
-        code = next((FIELD_CODES[f] for f in FIELD_CODES if f in exc.fields), REQUEST_INVALID)
-        return 406, code, TITLES[code], "; ".join(forms.field_texts(exc.fields))
-    if isinstance(exc, Unprocessable):
-        return 406, REQUEST_INVALID, TITLES[REQUEST_INVALID], str(exc.error_object()["message"])
-    error = exc.error_object()
-    if isinstance(exc, Internal) or exc.status == 200:
-        return 500, NOT_FOUND, "Internal error", str(error["message"])
-    return exc.status, REQUEST_INVALID, TITLES[REQUEST_INVALID], str(error["message"])
+def _invalid_params(exc: InvalidParams) -> VendorError:
+    code = next((FIELD_CODES[f] for f in FIELD_CODES if f in exc.fields), REQUEST_INVALID)
+    return _vendor(406, code, TITLES[code], "; ".join(forms.field_texts(exc.fields)))
 
 
-def view_of(method: str) -> Any:
-    async def view(request: web.Request) -> web.Response:
-        try:
-            if request.method != "GET":
-                raise InvalidParams({"method": f"{request.method} is not allowed; use GET"})
-            async with views.slot(request):
-                caller = await views.authenticate(request, credential(request))
-                await request.app[appkeys.RATE_LIMITER].charge(caller, 1)
-                result = await request.app[appkeys.DISPATCHER].call(
-                    method, method_params(request), views.context_for(request, caller))
-            return views.json_response(result)
-        except GatewayError as exc:
-            status, code, msg, desc = vendor_error(exc)
-            headers = views.retry_headers(exc)
-        except Exception:
-            log.exception("unexpected error on %s (request %s)", request.path,
-                          request[REQUEST_ID])
-            status, code, msg, desc = vendor_error(Internal(request[REQUEST_ID]))
-            headers = {}
-        log.info("%s answered %s %s (request %s)", request.path, code, desc,
-                 request[REQUEST_ID])
-        return views.json_response({"result": code, "msg": msg, "desc": desc}, status, headers)
-    return view
+def _internal(exc: GatewayError) -> VendorError:
+    return _vendor(500, NOT_FOUND, "Internal error", str(exc.error_object()["message"]))
+
+
+def _other(exc: GatewayError) -> VendorError:
+    """A refusal with its own status (429, 503), else an internal error."""
+    if exc.status == 200:
+        return _internal(exc)
+    return _vendor(exc.status, REQUEST_INVALID, TITLES[REQUEST_INVALID],
+                   str(exc.error_object()["message"]))
+
+
+ERRORS: ErrorMap = {
+    # An expired key answers 403, as the vendor documents for an expired token.
+    KeyExpired: lambda exc: _vendor(403, TOKEN_INVALID, "Token expired", exc.reason),
+    AuthenticationFailed: lambda exc: _vendor(401, TOKEN_INVALID, "Invalid credentials",
+                                              exc.reason),
+    Forbidden: lambda exc: _vendor(403, NOT_FOUND, "Forbidden", exc.detail),
+    NotFound: lambda exc: _vendor(404, NOT_FOUND, "Not found", exc.detail),
+    InvalidParams: _invalid_params,
+    WrongVerb: lambda exc: _vendor(406, REQUEST_INVALID, TITLES[REQUEST_INVALID],
+                                   f"method: {exc.briefly}"),
+    Unprocessable: lambda exc: _vendor(406, REQUEST_INVALID, TITLES[REQUEST_INVALID],
+                                       str(exc.error_object()["message"])),
+    Internal: _internal, Timeout: _internal,
+    GatewayError: _other,
+}
+
+DIALECT = Dialect(
+    name="video",
+    routes=ROUTES,
+    verbs=("GET",),
+    reader=StringFields(integers(INTEGERS), form=False, repeatable=LISTS, skip_empty=False,
+                        path=True, headers={"app_type": APP_TYPE_HEADER}),
+    credential=CredentialScheme(credential, security=({"basic": []}, {"token": []}),
+                                components=SECURITY_SCHEMES),
+    errors=ERRORS,
+    renderer=renderers.JSON,
+    error_schema=ERROR,
+)
