@@ -35,8 +35,12 @@ def _utc(text: str) -> int:
                .timestamp())
 
 
+def _of_app(params: Params) -> list[Condition]:
+    return [where("app_type", "eq", params["app_type"])] if params["app_type"] else []
+
+
 def _conditions(params: Params) -> list[Condition]:
-    found = [where("app_type", "eq", params["app_type"])] if params["app_type"] else []
+    found = _of_app(params)
     for key, value in zip(as_list(params["search_by"] or []),
                           as_list(params["search_string"] or [])):
         if key in _EQUALS:
@@ -109,7 +113,7 @@ async def list_sessions(context: Context, params: Params) -> dict[str, Any]:
 async def _one(context: Context, params: Params) -> Row:
     """The visible session with the id; 404 when none, 422 when several tenants' match."""
     listing = Listing(video.SESSIONS, ("id",), Viewer(context.caller.scope),
-                      [*_conditions({**params, "search_by": None, "search_string": None}),
+                      [*_of_app(params),
                        where("session_id", "eq", params["session_id"])], [("id", False)],
                       limit=2)
     found = await rows(context.db, listing)
