@@ -416,6 +416,7 @@ def generated_sql(params: dict[str, Any], now: int) -> tuple[str, tuple[Any, ...
     from zoneinfo import ZoneInfo
 
     from gateway.query.select import compile_select
+    from gateway.storage.sqlite import DIALECT
     from gateway.storage.tenants import ROOT_PATH
     from methods.active_sessions import select
     from methods.active_sessions.columns import columns
@@ -424,7 +425,7 @@ def generated_sql(params: dict[str, Any], now: int) -> tuple[str, tuple[Any, ...
     loaded = QueryParams().load(params)
     report = select(loaded, columns(ROOT_PATH, now, ZoneInfo("UTC"), None), None, ROOT_PATH)
     report = dataclasses.replace(report, limit=None)  # the rollup streams every group
-    compiled = compile_select(report, "sqlite")
+    compiled = compile_select(report, DIALECT)
     return compiled.sql, compiled.params
 
 

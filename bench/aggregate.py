@@ -392,6 +392,7 @@ def print_plans(conn: sqlite3.Connection, context: Any, params: dict[str, Any],
     from zoneinfo import ZoneInfo
 
     from gateway.query.select import compile_select
+    from gateway.storage.sqlite import DIALECT
     from gateway.storage.tenants import ROOT_PATH
     from methods import aggregate as method
     from methods.aggregate.columns import View
@@ -408,7 +409,7 @@ def print_plans(conn: sqlite3.Connection, context: Any, params: dict[str, Any],
         print(f"    (the method's statements are not at hand: {exc})")
         selects = []
     for n, select in enumerate(selects):
-        compiled = compile_select(select, "sqlite")
+        compiled = compile_select(select, DIALECT)
         started = time.perf_counter()
         rows = conn.execute(compiled.sql, compiled.params).fetchall()
         took = time.perf_counter() - started

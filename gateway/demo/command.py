@@ -24,7 +24,7 @@ from gateway import clock
 from gateway.commands import as_root, call
 from gateway.config import Config
 from gateway.context import Context
-from gateway.demo import bulk, catalogue, timeline
+from gateway.demo import bulk, catalogue, producer, timeline
 from gateway.demo.charges import Charges
 from gateway.demo.destinations import code_deck
 from gateway.demo.outcome import Outcome, Stored
@@ -118,7 +118,7 @@ async def fill(context: Context, plan: Plan, add: AddTask) -> Outcome:
     stored["currency rates"] = await _store(context, ledgers.ingest_currency_rates,
                                             currency_rates(plan), lambda n: None)
     charges, bulk_path = Charges(), is_bulk(plan.calls)
-    generated = bulk.generated(sessions, plan) if bulk_path else sessions(plan)
+    generated = producer.generated(sessions, plan) if bulk_path else sessions(plan)
     records = map(charges.observe, _census(generated, outcome.sessions))
     if bulk_path:
         stored["sessions"] = await bulk.load_sessions(context, records,
@@ -133,7 +133,7 @@ async def fill(context: Context, plan: Plan, add: AddTask) -> Outcome:
                                           transactions(plan, charges), add("transactions", None))
     if bulk_path:
         stored["queue sessions"] = await bulk.load_queue_sessions(
-            context, bulk.generated(queue_sessions, plan),
+            context, producer.generated(queue_sessions, plan),
             add("queue sessions", plan.queue_sessions))
     else:
         stored["queue sessions"] = await _store(context, ledgers.ingest_acd_sessions,

@@ -32,7 +32,7 @@ def _named(row: Row, names: dict[str, str]) -> Row:
 async def fetch(db: Backend, select: Select, max_rows: int) -> list[Row]:
     """The rows of a (listed or grouped) select; over `max_rows` without a limit: 422."""
     capped = select if select.limit is not None else _with_limit(select, max_rows + 1)
-    compiled = compile_select(capped, db.engine)
+    compiled = compile_select(capped, db.dialect)
     rows = await db.fetch_all(compiled.sql, compiled.params)
     if select.limit is None and len(rows) > max_rows:
         raise too_large(max_rows)
@@ -41,7 +41,7 @@ async def fetch(db: Backend, select: Select, max_rows: int) -> list[Row]:
 
 async def stream(db: Backend, select: Select) -> AsyncIterator[Row]:
     """The rows of a select one by one, read in chunks (for results too large to hold)."""
-    compiled = compile_select(select, db.engine)
+    compiled = compile_select(select, db.dialect)
     async with aclosing(db.stream(compiled.sql, compiled.params)) as chunks:
         async for chunk in chunks:
             for raw in chunk:
@@ -51,7 +51,7 @@ async def stream(db: Backend, select: Select) -> AsyncIterator[Row]:
 async def records(db: Backend, select: Select) -> AsyncIterator[tuple[Any, ...]]:
     """The rows of a select one by one as tuples in the order of `select.columns`, read in
     chunks (for many rows: no dict per row)."""
-    compiled = compile_select(select, db.engine)
+    compiled = compile_select(select, db.dialect)
     async with aclosing(db.stream(compiled.sql, compiled.params)) as chunks:
         async for chunk in chunks:
             for raw in chunk:
@@ -147,8 +147,8 @@ async def rollup(db: Backend, select: Select, max_rows: int) -> list[tuple[str, 
         return [(TOTAL, row) for row in await fetch(db, select, max_rows)]
     state = _Rollup(select, max_rows)
     unlimited = _with_limit(select, None)  # subtotals cover every row, kept or not
-    native = db.engine == "postgresql"
-    compiled = compile_select(unlimited, db.engine, native_rollup=native)
+    native = db.dialect.native_rollup
+    compiled = compile_select(unlimited, db.dialect, native_rollup=native)
     async with aclosing(db.stream(compiled.sql, compiled.params)) as chunks:
         async for chunk in chunks:
             for raw in chunk:

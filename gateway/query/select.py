@@ -12,7 +12,7 @@ bound values (a time zone's offsets, the caller's scope) is written once, and or
 grouping and `ROLLUP` name it the same way on both engines.
 
 Ordering is the same on both engines: NULLs last ascending and first descending, text by
-code point (SQLite's BINARY; `COLLATE "C"` on PostgreSQL).
+code point (in the backend dialect's collation for it).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
 from gateway.query.sql import TRUE, Sql, all_of, join
+from gateway.storage.dialect import Dialect
 
 Aggregate = Literal["count", "sum"]
 
@@ -124,7 +125,7 @@ def _aliases(select: Select) -> dict[str, str]:
     return names
 
 
-def _inner(select: Select, aliases: dict[str, str], engine: str) -> Sql:
+def _inner(select: Select, aliases: dict[str, str], dialect: Dialect) -> Sql:
     returned = {c.name for c in select.columns}
     extra = [o.column for o in select.order if o.column.name not in returned]
     values = []
@@ -132,8 +133,8 @@ def _inner(select: Select, aliases: dict[str, str], engine: str) -> Sql:
         if c.aggregate == "count":
             continue  # counts rows; no input
         text = f"({c.expr.text})"
-        if c.text and engine == "postgresql":
-            text += ' COLLATE "C"'
+        if c.text:
+            text = dialect.by_code_point(text)
         values.append(Sql(f"{text} AS {aliases[c.name]}", c.expr.params))
     needed = {n for c in [*select.columns, *extra] for n in c.needs}
     needed |= {n for f in select.where for n in f.needs}
@@ -161,12 +162,12 @@ def _order_terms(select: Select, aliases: dict[str, str]) -> list[str]:
     return terms
 
 
-def compile_select(select: Select, engine: str, native_rollup: bool = False) -> Compiled:
+def compile_select(select: Select, dialect: Dialect, native_rollup: bool = False) -> Compiled:
     """The SQL of `select`. With `native_rollup` (PostgreSQL), grouped rows come with
     their `GROUP BY ROLLUP` subtotals: detail rows first in the requested order, then
     the subtotal and total rows, marked by the `GROUPING()` bitmask column `g`."""
     aliases = _aliases(select)
-    inner = _inner(select, aliases, engine)
+    inner = _inner(select, aliases, dialect)
     dims = [aliases[c.name] for c in select.dimensions]
     values = [_outer_value(c, aliases[c.name], select.grouped) for c in select.columns]
     order = _order_terms(select, aliases)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, AsyncContextManager, AsyncGenerator, Protocol, Sequence
 
+from gateway.storage.dialect import Dialect
+
 Row = dict[str, Any]
 Params = Sequence[Any]
 # A streamed row as the driver reads it (`sqlite3.Row`, `asyncpg.Record`): its values by
@@ -43,6 +45,7 @@ class Backend(Connection, Protocol):
     """A database opened by the app's lifecycle."""
 
     engine: str
+    dialect: Dialect  # how this engine spells what the engines spell differently
 
     async def open(self) -> None:
         """Connect and apply pending migrations."""

@@ -26,6 +26,12 @@ async def codes_among(conn: Connection, deck_id: int, prefixes: Sequence[str]) -
     return found
 
 
+async def codes(conn: Connection, deck_id: int) -> list[Row]:
+    """Every code of the deck."""
+    return await conn.fetch_all(
+        "SELECT prefix, name, country FROM code_deck_codes WHERE code_deck_id = ?", (deck_id,))
+
+
 async def get(conn: Connection, deck_id: int) -> Row | None:
     return await conn.fetch_one("SELECT id, tenant_id, name, content_hash FROM code_decks "
                                 "WHERE id = ?", (deck_id,))

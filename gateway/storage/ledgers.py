@@ -35,12 +35,12 @@ async def upsert(conn: Connection, table: str, object_id: int, values: dict[str,
 
 
 async def replace_events(conn: Connection, acd_session_id: int,
-                         events: Sequence[dict[str, Any]]) -> None:
+                         events: Sequence[Sequence[Any]]) -> None:
+    """A queue session's events: the id, then `EVENT_COLUMNS` after the session's id."""
     await conn.execute("DELETE FROM acd_session_events WHERE acd_session_id = ?",
                        (acd_session_id,))
-    await conn.executemany(
-        _upsert("acd_session_events", EVENT_COLUMNS),
-        [(e["id"], *(e[c] for c in EVENT_COLUMNS)) for e in events])
+    await conn.executemany(_upsert("acd_session_events", EVENT_COLUMNS),
+                           [(e[0], acd_session_id, *e[1:]) for e in events])
 
 
 async def event_owners(conn: Connection, ids: Sequence[int]) -> dict[int, int]:

@@ -10,10 +10,14 @@ import asyncpg
 
 from gateway.storage import migrations
 from gateway.storage.backend import Connection, Delegating, Params, Record, Row
+from gateway.storage.dialect import Dialect
 
 # Batch members run concurrently (up to the batch limit); beyond the pool they queue.
 POOL_MIN, POOL_MAX = 1, 10
 MIGRATION_LOCK = 7_150_001  # advisory lock key: one process migrates at a time
+
+DIALECT = Dialect(name="postgresql", collation=' COLLATE "C"', native_rollup=True,
+                  bulk_counts_ids=False)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -63,7 +67,8 @@ class _Conn:
 
 
 class PostgreSQLBackend(Delegating):
-    engine = "postgresql"
+    dialect = DIALECT
+    engine = DIALECT.name
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn

@@ -31,6 +31,12 @@ async def ids_named(conn: Connection, table: str, tenant_id: int, name: str) -> 
     return [int(row["id"]) for row in rows]
 
 
+def merged(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """The values `upsert` leaves when given `earlier` and then `later`: a value that
+    `later` leaves out (None) keeps the earlier one."""
+    return {c: earlier.get(c) if v is None else v for c, v in later.items()}
+
+
 async def upsert(conn: Connection, table: str, object_id: int, tenant_id: int,
                  values: dict[str, Any]) -> None:
     """Create the object, or update its name and extra columns (never its owner)."""

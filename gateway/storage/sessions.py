@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from gateway.storage.backend import Connection, Row
+from gateway.storage.inserts import insert_rows
 
 SESSION_COLUMNS = (
     "kind", "state", "seq", "content_hash", "setup_time", "start_time", "end_time",
@@ -60,43 +61,24 @@ async def find_many(conn: Connection, tenant_id: int, source_ids: Sequence[str])
         (tenant_id, *source_ids))
 
 
-# Bound parameters per statement stay under both engines' limits (SQLite 32766, PG 32767).
-MAX_PARAMS = 30_000
+INSERT_COLUMNS = ("tenant_id", "source_id", *SESSION_COLUMNS)
+_UPDATE = "UPDATE sessions SET " + ", ".join(
+    f"{c} = COALESCE(?, {c})" if c in KEPT_WHEN_ABSENT else f"{c} = ?"
+    for c in SESSION_COLUMNS) + " WHERE id = ?"
 
 
-async def insert_many(conn: Connection, rows: Sequence[tuple[int, str, dict[str, Any]]],
+async def insert_many(conn: Connection, rows: Sequence[Sequence[Any]],
                       ) -> dict[tuple[int, str], int]:
-    """Insert sessions `(tenant_id, source_id, values)`; their ids by (tenant, source id)."""
-    columns = ("tenant_id", "source_id", *SESSION_COLUMNS)
-    per_statement = MAX_PARAMS // len(columns)
-    ids: dict[tuple[int, str], int] = {}
-    for first in range(0, len(rows), per_statement):
-        chunk = rows[first:first + per_statement]
-        values = ", ".join(f"({_marks(columns)})" for _ in chunk)
-        params = [p for tenant_id, source_id, row in chunk
-                  for p in (tenant_id, source_id, *(row[c] for c in SESSION_COLUMNS))]
-        for row in await conn.fetch_all(
-                f"INSERT INTO sessions ({', '.join(columns)}) VALUES {values} "
-                "RETURNING id, tenant_id, source_id", params):
-            ids[(int(row["tenant_id"]), str(row["source_id"]))] = int(row["id"])
-    return ids
+    """Insert sessions (values in the order of `INSERT_COLUMNS`); their ids by (tenant,
+    source id)."""
+    inserted = await insert_rows(conn, "sessions", INSERT_COLUMNS, rows,
+                                 returning="id, tenant_id, source_id")
+    return {(int(r["tenant_id"]), str(r["source_id"])): int(r["id"]) for r in inserted}
 
 
-async def insert(conn: Connection, tenant_id: int, source_id: str,
-                 values: dict[str, Any]) -> int:
-    row = await conn.fetch_one(
-        f"INSERT INTO sessions (tenant_id, source_id, {', '.join(SESSION_COLUMNS)}) "
-        f"VALUES (?, ?, {_marks(SESSION_COLUMNS)}) RETURNING id",
-        (tenant_id, source_id, *(values[c] for c in SESSION_COLUMNS)))
-    assert row is not None
-    return int(row["id"])
-
-
-async def update(conn: Connection, session_id: int, values: dict[str, Any]) -> None:
-    sets = ", ".join(f"{c} = COALESCE(?, {c})" if c in KEPT_WHEN_ABSENT else f"{c} = ?"
-                     for c in SESSION_COLUMNS)
-    await conn.execute(f"UPDATE sessions SET {sets} WHERE id = ?",
-                       (*(values[c] for c in SESSION_COLUMNS), session_id))
+async def update(conn: Connection, session_id: int, values: Sequence[Any]) -> None:
+    """Replace a session's values (in the order of `SESSION_COLUMNS`)."""
+    await conn.execute(_UPDATE, (*values, session_id))
 
 
 async def set_hash(conn: Connection, session_id: int, content_hash: str) -> None:
@@ -104,10 +86,9 @@ async def set_hash(conn: Connection, session_id: int, content_hash: str) -> None
                        (content_hash, session_id))
 
 
-async def upsert_legs(conn: Connection, legs: Sequence[tuple[int, dict[str, Any]]]) -> None:
-    """Legs as `(session_id, values)`."""
-    await conn.executemany(_LEG_UPSERT, [
-        (session_id, leg["leg_id"], *(leg[c] for c in LEG_COLUMNS)) for session_id, leg in legs])
+async def upsert_legs(conn: Connection, legs: Sequence[tuple[int, Sequence[Any]]]) -> None:
+    """Legs as `(session_id, values)`, the values the leg id and then `LEG_COLUMNS`."""
+    await conn.executemany(_LEG_UPSERT, [(session_id, *leg) for session_id, leg in legs])
 
 
 async def delete_other_legs(conn: Connection, session_id: int, keep: Sequence[str]) -> None:
@@ -156,13 +137,15 @@ async def owners(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, 
     return {int(r["id"]): int(r["session_id"]) for r in rows}
 
 
-async def upsert_records(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+async def upsert_records(conn: Connection, session_id: int,
+                         rows: Sequence[Sequence[Any]]) -> None:
+    """A session's recordings: the id, then `RECORD_COLUMNS` after the session id."""
     if rows:
-        await conn.executemany(_RECORD_UPSERT,
-                               [(r["id"], *(r[c] for c in RECORD_COLUMNS)) for r in rows])
+        await conn.executemany(_RECORD_UPSERT, [(r[0], session_id, *r[1:]) for r in rows])
 
 
-async def upsert_resources(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+async def upsert_resources(conn: Connection, session_id: int,
+                           rows: Sequence[Sequence[Any]]) -> None:
+    """A session's resource usages: the id, then `RESOURCE_COLUMNS` after the session id."""
     if rows:
-        await conn.executemany(_RESOURCE_UPSERT,
-                               [(r["id"], *(r[c] for c in RESOURCE_COLUMNS)) for r in rows])
+        await conn.executemany(_RESOURCE_UPSERT, [(r[0], session_id, *r[1:]) for r in rows])

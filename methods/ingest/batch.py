@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError
 
 from gateway.context import Context
 from gateway.storage import Connection, references
-from gateway.storage import tenants as tenant_store
+from gateway.storage.names import Names
 from methods import audited
 from methods.ingest.record_fields import flatten
 
@@ -28,70 +28,16 @@ def not_found(path: str, table: str, object_id: object) -> RecordRejected:
     return RecordRejected({path: f'Object "{table}({object_id})" was not found!'})
 
 
-class Batch:
-    """Caches lookups for the records of one batch, inside one transaction."""
+class Batch(Names):
+    """What one batch has resolved, inside its transaction (`conn`). A record's reference
+    objects are written once it passes every check (`write_references`)."""
 
     def __init__(self, conn: Connection, context: Context) -> None:
-        self.conn = conn
-        self.caller = context.caller
-        self._tenants: dict[str, tuple[int, str]] = {}
-        self._paths: dict[int, str] = {}
-        self._refs: dict[tuple[str, int], tuple[int, tuple[Any, ...]]] = {}
-        self._pending: dict[tuple[str, int], tuple[int, dict[str, Any], tuple[Any, ...]]] = {}
-
-    async def tenant(self, name: str | None, path: str) -> int:
-        """The id of the tenant called `name` (default the caller's) inside the scope."""
-        if name is None:
-            return self.caller.tenant_id
-        if name not in self._tenants:
-            row = await tenant_store.by_name_in_scope(self.conn, name, self.caller.scope)
-            if row is None:
-                raise not_found(path, "tenants", name)
-            self._tenants[name] = (int(row["id"]), str(row["path"]))
-            self._paths[int(row["id"])] = str(row["path"])
-        return self._tenants[name][0]
-
-    async def in_scope(self, tenant_id: int) -> bool:
-        if tenant_id not in self._paths:
-            row = await tenant_store.by_id(self.conn, tenant_id)
-            self._paths[tenant_id] = "" if row is None else str(row["path"])
-        path = self._paths[tenant_id]
-        return bool(path) and path.startswith(self.caller.scope)
-
-    async def owner(self, table: str, object_id: int) -> int | None:
-        cached = self._refs.get((table, object_id))
-        if cached is not None:
-            return cached[0]
-        return await references.owner(self.conn, table, object_id)
-
-    async def reference(self, table: str, ref: dict[str, Any] | None, tenant_id: int,
-                        path: str, **extra: Any) -> int | None:
-        """Check a reference object carried by a record and queue its creation or
-        renaming; refuse one that belongs to a tenant outside the caller's subtree.
-
-        Nothing is written until `write_references`, so a record refused later leaves
-        no trace (`discard`)."""
-        if ref is None:
-            return None
-        object_id = int(ref["id"])
-        owner = await self.owner(table, object_id)
-        if owner is not None and not await self.in_scope(owner):
-            raise not_found(f"{path}.id", table, object_id)
-        values = {"name": ref.get("name"), **extra}
-        stamp = tuple(values.get(c) for c in ("name", *references.TABLES[table]))
-        cached = self._refs.get((table, object_id))
-        if cached is None or cached[1] != stamp:
-            self._pending[(table, object_id)] = (owner or tenant_id, values, stamp)
-        return object_id
+        super().__init__(conn, context.caller.tenant_id, context.caller.scope, not_found)
 
     async def write_references(self) -> None:
-        for (table, object_id), (owner, values, stamp) in self._pending.items():
+        for table, object_id, owner, values in self.take():
             await references.upsert(self.conn, table, object_id, owner, values)
-            self._refs[(table, object_id)] = (owner, stamp)
-        self._pending.clear()
-
-    def discard(self) -> None:
-        self._pending.clear()
 
 
 # Stores one validated record (raw form, loaded form); True when it changed the store.

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from gateway.context import Context
 from gateway.storage import code_decks
 from gateway.storage import ledgers as store
+from gateway.storage.queue_rows import event_rows, queue_session_values
 from methods.ingest.batch import Batch, Store, Writer, content_hash, not_found, run
 from methods.ingest.record_fields import (INT32, Currency, Money, Timestamp, identifier, text,
                                           whole)
@@ -136,10 +137,6 @@ def _transactions(batch: Batch) -> Store:
     return store_one
 
 
-def _flag(value: bool | None) -> int | None:
-    return None if value is None else int(value)
-
-
 def _acd_sessions(batch: Batch) -> Store:
     async def store_one(raw: dict[str, Any], a: dict[str, Any]) -> bool:
         tenant_id = await batch.tenant(a["tenant"], "tenant")
@@ -154,14 +151,9 @@ def _acd_sessions(batch: Batch) -> Store:
             if taken.get(event["acd_session_event_id"], session_id) != session_id:
                 raise not_found(f"events.{i}.acd_session_event_id", "acd_session_events",
                                 event["acd_session_event_id"])
-        await store.upsert(batch.conn, "acd_sessions", session_id, {
-            **{c: a.get(c) for c in store.ACD_COLUMNS}, "tenant_id": tenant_id,
-            "operator_hangup": _flag(a["operator_hangup"]), "unserviced": _flag(a["unserviced"]),
-            "rejected": _flag(a["rejected"]), "content_hash": digest})
-        await store.replace_events(batch.conn, session_id, [
-            {"id": e["acd_session_event_id"], "acd_session_id": session_id, "time": e["time"],
-             "type": e["type"], "user_id": e["user_id"], "custom_data": e["custom_data"]}
-            for e in a["events"]])
+        await store.upsert(batch.conn, "acd_sessions", session_id,
+                           queue_session_values(a, tenant_id, digest))
+        await store.replace_events(batch.conn, session_id, event_rows(a))
         return True
     return store_one
 

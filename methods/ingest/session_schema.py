@@ -6,11 +6,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from gateway.storage.session_rows import ORIG, PARTICIPANT, TERM
 from methods.ingest.record_fields import (Currency, Money, Ref, Timestamp, identifier, ref, text,
                                           whole)
 
 DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")
-ORIG, TERM, PARTICIPANT = "orig", "term", "participant"
 MAX_LEGS = 100  # attempts of one call or participants of one room
 
 

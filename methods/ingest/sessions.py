@@ -9,21 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.context import Context
-from gateway.storage import code_decks
-from gateway.storage import tenants as tenant_store
 from gateway.storage import sessions as store
 from gateway.storage import summaries
+from gateway.storage import tenants as tenant_store
+from gateway.storage.destinations import Destinations
+from gateway.storage.session_rows import (ENDED, PARTICIPANT, Key, SessionRows, session_rows,
+                                          state_of)
 from methods.ingest.batch import Batch, RecordRejected, Writer, content_hash, not_found, run
-from methods.ingest.session_schema import PARTICIPANT, SESSION, TERM
+from methods.ingest.session_schema import SESSION
 
-SET_UP, ANSWERED, ENDED = 0, 1, 2
 INSERT, REPLACE, AMOUNTS, UNCHANGED = "insert", "replace", "amounts", "unchanged"
-
-
-def state_of(record: dict[str, Any]) -> int:
-    if record["end_time"] is not None:
-        return ENDED
-    return ANSWERED if record["start_time"] is not None else SET_UP
 
 
 def decide(existing: dict[str, Any] | None, record: dict[str, Any], digest: str) -> str:
@@ -32,7 +27,7 @@ def decide(existing: dict[str, Any] | None, record: dict[str, Any], digest: str)
         return INSERT
     if existing["content_hash"] == digest:
         return UNCHANGED
-    state = state_of(record)
+    state = state_of(record["start_time"], record["end_time"])
     if existing["state"] == ENDED:
         return AMOUNTS if state == ENDED else UNCHANGED
     if state < existing["state"]:
@@ -41,9 +36,6 @@ def decide(existing: dict[str, Any] | None, record: dict[str, Any], digest: str)
             and existing["seq"] is not None and record["seq"] <= existing["seq"]:
         return UNCHANGED
     return REPLACE
-
-
-Key = tuple[int, str]  # (tenant id, session id from the source)
 
 
 class SessionWriter(Writer):
@@ -58,8 +50,8 @@ class SessionWriter(Writer):
         self.batch = batch
         self.default_deck = default_deck
         self._known: dict[Key, dict[str, Any] | None] = {}
-        self._destinations: dict[tuple[int, str], dict[str, Any] | None] = {}
-        self._new: dict[Key, tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]] = {}
+        self._destinations = Destinations(batch.conn)
+        self._new: dict[Key, SessionRows] = {}
         self._new_attachments: set[tuple[str, int]] = set()
         # Ended calls whose statistics are added to the summaries by `finish`, when
         # everything the batch does to them is written.
@@ -87,15 +79,7 @@ class SessionWriter(Writer):
                 for source_id in chunk:
                     self._known[(tenant_id, source_id)] = found.get(source_id)
         for deck, dialled in numbers.items():
-            await self._read_destinations(deck, sorted(dialled))
-
-    async def _read_destinations(self, deck: int, dialled: list[str]) -> None:
-        prefixes = sorted({p for number in dialled for p in code_decks.candidates(number)})
-        codes = {r["prefix"]: r for r in await code_decks.codes_among(
-            self.batch.conn, deck, prefixes)}
-        for number in dialled:
-            self._destinations[(deck, number)] = next(
-                (codes[p] for p in code_decks.candidates(number) if p in codes), None)
+            await self._destinations.read(deck, dialled)
 
     async def _existing(self, key: Key) -> dict[str, Any] | None:
         if key in self._new:
@@ -123,24 +107,23 @@ class SessionWriter(Writer):
             return await self._correct_amounts(existing["id"], record, digest)
         # Every check comes before the first write: a refused record leaves no trace.
         try:
-            values = await self._session_values(record, tenant_id, digest)
-            legs = [await self._leg_values(leg, i, tenant_id, record)
-                    for i, leg in enumerate(record["legs"])]
+            rows = await session_rows(batch, self._destinations, record, tenant_id, digest,
+                                      self.default_deck)
             await self._check_attachments(None if existing is None else existing["id"], record)
         except RecordRejected:
             batch.discard()
             raise
         await batch.write_references()
         if existing is None:
-            self._new[key] = (values, legs, record)
+            self._new[key] = rows
             return True
         session_id = existing["id"]
-        if values["state"] == ENDED:
+        if rows.state == ENDED:
             self._ended.add(session_id)
-        await store.update(batch.conn, session_id, values)
-        await store.delete_other_legs(batch.conn, session_id, [leg["leg_id"] for leg in legs])
-        await store.upsert_legs(batch.conn, [(session_id, leg) for leg in legs])
-        await self._attachments(session_id, tenant_id, record)
+        await store.update(batch.conn, session_id, rows.session)
+        await store.delete_other_legs(batch.conn, session_id, [leg[0] for leg in rows.legs])
+        await store.upsert_legs(batch.conn, [(session_id, leg) for leg in rows.legs])
+        await self._attachments(session_id, rows)
         return True
 
     async def finish(self) -> None:
@@ -156,65 +139,14 @@ class SessionWriter(Writer):
             return
         new, self._new = self._new, {}
         self._new_attachments.clear()
-        ids = await store.insert_many(self.batch.conn, [
-            (tenant_id, source_id, values) for (tenant_id, source_id), (values, _, _)
-            in new.items()])
+        ids = await store.insert_many(self.batch.conn,
+                                      [(*key, *rows.session) for key, rows in new.items()])
         await store.upsert_legs(self.batch.conn, [
-            (ids[key], leg) for key, (_, legs, _) in new.items() for leg in legs])
-        for key, (values, _, record) in new.items():
-            await self._attachments(ids[key], key[0], record)
-            if values["state"] == ENDED:
+            (ids[key], leg) for key, rows in new.items() for leg in rows.legs])
+        for key, rows in new.items():
+            await self._attachments(ids[key], rows)
+            if rows.state == ENDED:
                 self._ended.add(ids[key])
-
-    async def _session_values(self, record: dict[str, Any], tenant_id: int,
-                              digest: str) -> dict[str, Any]:
-        batch = self.batch
-        return {
-            **{c: record.get(c) for c in store.SESSION_COLUMNS},
-            "state": state_of(record), "content_hash": digest,
-            "term_leg": reported_term_leg(record["legs"]),
-            "equipment_id": await batch.reference("equipment", record["equipment"], tenant_id,
-                                                  "equipment"),
-            "application_id": await batch.reference("applications", record["application"],
-                                                    tenant_id, "application"),
-        }
-
-    async def _leg_values(self, leg: dict[str, Any], position: int, session_tenant: int,
-                          record: dict[str, Any]) -> dict[str, Any]:
-        batch, path = self.batch, f"legs.{position}"
-        client = leg["client"]
-        leg_tenant = session_tenant
-        if client is not None:
-            if client.get("tenant") is not None:
-                leg_tenant = await batch.tenant(client["tenant"], f"{path}.client.tenant")
-            else:
-                leg_tenant = await batch.owner("clients", client["id"]) or session_tenant
-        client_id = await batch.reference("clients", client, leg_tenant, f"{path}.client")
-        account = leg["account"]
-        account_id = await batch.reference("accounts", account, leg_tenant, f"{path}.account",
-                                           client_id=client_id,
-                                           ident=account and account.get("ident"))
-        values = {c: leg.get(c) for c in store.LEG_COLUMNS}
-        values.update(
-            leg_id=leg["leg_id"], position=position, tenant_id=leg_tenant,
-            incoming=None if leg["incoming"] is None else int(leg["incoming"]),
-            client_id=client_id, account_id=account_id,
-            owner_user_id=await batch.reference("users", leg["owner_user"], leg_tenant,
-                                                f"{path}.owner_user"),
-            user_id=await batch.reference("users", leg["user"], leg_tenant, f"{path}.user"),
-            setup_time=leg["setup_time"] if leg["setup_time"] is not None
-            else record["setup_time"])
-        deck = leg["code_deck_id"] or self.default_deck
-        values["code_deck_id"] = deck
-        destination = None
-        if deck is not None and leg["dst"] and leg["role"] != PARTICIPANT:
-            if (deck, leg["dst"]) not in self._destinations:
-                await self._read_destinations(deck, [leg["dst"]])
-            destination = self._destinations[(deck, leg["dst"])]
-        values.update(dst_code=destination and destination["prefix"],
-                      dst_name=destination and destination["name"],
-                      dst_country=destination and destination["country"])
-        return values
 
     async def _check_attachments(self, session_id: int | None, record: dict[str, Any]) -> None:
         """Recording and resource ids are gateway-wide: one of another session is refused
@@ -232,18 +164,9 @@ class SessionWriter(Writer):
             if session_id is None:
                 self._new_attachments.update((table, item[key]) for item in items)
 
-    async def _attachments(self, session_id: int, tenant_id: int, record: dict[str, Any]) -> None:
-        conn = self.batch.conn
-        if not record["records"] and not record["resources"]:
-            return
-        await store.upsert_records(conn, [
-            {"id": r["record_id"], "session_id": session_id, "tenant_id": tenant_id,
-             **{c: r.get(c) for c in store.RECORD_COLUMNS[2:]}} for r in record["records"]])
-        await store.upsert_resources(conn, [
-            {"id": r["resource_usage_id"], "session_id": session_id, "tenant_id": tenant_id,
-             **{c: r.get(c) for c in store.RESOURCE_COLUMNS[2:]},
-             "quantity": None if r["quantity"] is None else str(r["quantity"])}
-            for r in record["resources"]])
+    async def _attachments(self, session_id: int, rows: SessionRows) -> None:
+        await store.upsert_records(self.batch.conn, session_id, rows.recordings)
+        await store.upsert_resources(self.batch.conn, session_id, rows.resources)
 
     async def _correct_amounts(self, session_id: int, record: dict[str, Any],
                                digest: str) -> bool:
@@ -269,14 +192,6 @@ class SessionWriter(Writer):
             if items:
                 await store.correct_costs(self.batch.conn, table, items)
         return bool(changes) or any(corrected.values())
-
-
-def reported_term_leg(legs: list[dict[str, Any]]) -> str | None:
-    """The leg id of the attempt a call is reported by: the answered one, else the
-    latest (the last listed)."""
-    attempts = [(leg["start_time"] is not None, i, leg["leg_id"])
-                for i, leg in enumerate(legs) if leg["role"] == TERM]
-    return max(attempts)[2] if attempts else None
 
 
 async def stored_as_sent(context: Context, records: list[Any]) -> set[int]:
