@@ -194,9 +194,9 @@ def sessions(total: int, anchor: int) -> Iterator[dict[str, Any]]:
 
 
 async def fill(path: Path, total: int) -> None:
-    from gateway.commands import as_root, call
-    from gateway.config import load_config
-    from gateway.context import Context
+    from gateway.core.config import load_config
+    from gateway.tools.commands import as_root, call
+    from methods.context import Context
     from methods.ingest import ledgers
     from methods.ingest import sessions as ingest_sessions
 

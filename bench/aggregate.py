@@ -7,7 +7,7 @@ hand-written SQL for the same answer run with sqlite3 in the same process, in th
 The data: `gateway demo`'s generated month of traffic (customers, resellers, carriers,
 1 to 3 attempts, real destinations and prices in several currencies), 1,000,000 sessions
 (the quick default) or 10,000,000 (--full) over 30 days, built once by `gateway demo`'s
-own code with its bulk loader (`gateway.demo.bulk`: multi-row inserts, the summaries
+own code with its bulk loader (`gateway.tools.demo.bulk`: multi-row inserts, the summaries
 rebuilt once) and cached in bench/.data/. The demo's anchor is fixed at a UTC midnight,
 so both windows, the last day and the whole 30 days, are whole days.
 
@@ -103,8 +103,8 @@ def database(calls: int) -> Path:
     path = DATA / f"aggregate-v{DATA_VERSION}-{calls}.db"
     if path.exists():
         return path
-    from gateway.config import load_config
-    from gateway.demo import command, run_demo
+    from gateway.core.config import load_config
+    from gateway.tools.demo import command, run_demo
 
     partial = path.with_name(path.name + ".partial")
     for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
@@ -285,11 +285,11 @@ def plan_lines(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> l
 
 
 async def bench(path: Path, args: argparse.Namespace) -> None:
-    from gateway.commands import as_root
-    from gateway.config import load_config
-    from gateway.context import Context
+    from gateway.core.config import load_config
+    from gateway.tools.commands import as_root
     from methods.aggregate import aggregate
     from methods.aggregate.params import AggregateParams
+    from methods.context import Context
 
     config = load_config(environ={}, search_default=False,
                          overrides={"database": f"sqlite:///{path}"})

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aggregate as data_set  # noqa: E402  (bench/aggregate.py: the cached database)
 from serving import free_port, pinned, wait_up  # noqa: E402
 
-from gateway.exports import GZIP_LEVEL  # noqa: E402  (the same compression both ways)
+from methods.exports import GZIP_LEVEL  # noqa: E402  (the same compression both ways)
 
 COLUMNS = ("audio_quality", "rule_name", "application_name", "call_session_history_id",
            "account_id", "application_id", "user_id", "start_date", "duration",

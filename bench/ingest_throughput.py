@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from gateway import clock  # noqa: E402
-from gateway.commands import as_root  # noqa: E402
-from gateway.config import load_config  # noqa: E402
-from gateway.context import Context  # noqa: E402
+from gateway.core.config import load_config  # noqa: E402
 from gateway.storage import sessions as session_store  # noqa: E402
+from gateway.tools.commands import as_root  # noqa: E402
+from methods.context import Context  # noqa: E402
 from methods.ingest.sessions import ingest  # noqa: E402
 
 BATCH = 1000

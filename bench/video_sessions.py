@@ -5,7 +5,7 @@ ordered by date (the default order), against hand-written SQL for the same page.
 
 The data: ended video sessions of 2 to 4 participants each (users of a few hundred
 customers, a tenth of the sessions recorded), spread over 30 days, stored once through
-the bulk loader (`gateway.demo.bulk.load_sessions`, the rows the ingest path writes) and
+the bulk loader (`gateway.tools.demo.bulk.load_sessions`, the rows the ingest path writes) and
 cached in `bench/.data/`. `ucaas.sessions.list` runs in-process as the root admin on the
 gateway's SQLite backend; the hand SQL runs with Python's sqlite3 in the same process
 (pinned to core 0): it pages the sessions by connect time, session id and id, computes
@@ -85,9 +85,9 @@ def database(count: int) -> Path:
     path = DATA / f"video-v{DATA_VERSION}-{count}.db"
     if path.exists():
         return path
-    from gateway.commands import as_root
-    from gateway.config import load_config
-    from gateway.demo import bulk
+    from gateway.core.config import load_config
+    from gateway.tools.commands import as_root
+    from gateway.tools.demo import bulk
 
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -132,8 +132,8 @@ def main() -> None:
     path = database(args.sessions)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})
-    from gateway.commands import as_root
-    from gateway.config import load_config
+    from gateway.core.config import load_config
+    from gateway.tools.commands import as_root
     from methods.video import list_sessions
     from methods.video.params import ListParams
 

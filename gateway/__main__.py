@@ -8,9 +8,12 @@ import logging
 import sys
 from typing import Any, Sequence
 
-from gateway import commands, logs, roles
-from gateway.config import Config, ConfigError, load_config
-from gateway.errors import GatewayError
+from gateway.core import logs, roles
+from gateway.core.config import Config, ConfigError, load_config
+from gateway.core.errors import GatewayError
+from gateway.tools import commands
+from gateway.tools.demo import run_demo
+from gateway.tools.importers.command import run_import
 
 log = logging.getLogger("gateway")
 
@@ -86,14 +89,10 @@ def _run(args: argparse.Namespace, config: Config) -> int:
                 print(f"{name}: {value}")
         print(made["key"])
     elif args.command == "import":
-        from gateway.importers.command import run_import
-
         return run_import(config, args.format, args.path, tenant=args.tenant,
                           equipment=args.equipment, timezone=args.timezone,
                           code_deck=args.code_deck)
     elif args.command == "demo":
-        from gateway.demo import run_demo
-
         return run_demo(config, calls=args.calls, seed=args.seed)
     elif args.command == "tenants":
         params = {"name": args.name, "parent": args.parent, "timezone": args.timezone}

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from gateway.context import RpcMethod
-from methods import (active_sessions, aggregate, history, ingest, keys, service, tenants,
-                     video)
+from methods import active_sessions, aggregate, history, ingest, keys, service, tenants, video
+from methods.context import RpcMethod
 
 
 def all_methods() -> dict[str, RpcMethod]:

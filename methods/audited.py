@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gateway import clock
-from gateway.context import Context
+from gateway.core import clock
 from gateway.storage import audit as audit_store
 from gateway.storage.backend import Connection
+from methods.context import Context
 
 MASK = "***"
 SECRETS = frozenset({"key", "api_key", "mor_secret", "secret", "password", "hash"})

@@ -6,12 +6,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from gateway import auth, clock, roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.errors import NotFound
+from gateway.core import apikeys, clock, roles
+from gateway.core.errors import NotFound
 from gateway.storage import Row
 from gateway.storage import keys as store
 from methods import audited, paging
+from methods.context import Context, Params, RpcMethod
 from methods.tenants import tenant_in_scope
 from methods.validators import cidr
 
@@ -30,7 +30,7 @@ class RateLimitField(fields.Field):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         if value == UNLIMITED:
-            return auth.UNLIMITED
+            return apikeys.UNLIMITED
         if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1_000_000:
             return value
         raise ValidationError('Must be an integer from 1 to 1000000, or "unlimited".')
@@ -58,12 +58,12 @@ async def create(context: Context, params: Params) -> dict[str, Any]:
     async with context.db.transaction() as conn:
         tenant = await tenant_in_scope(conn, context, "tenant",
                                        params["tenant"] or context.caller.tenant)
-        key = auth.new_key()
+        key = apikeys.new_key()
         await store.insert(conn, {
             "key_id": key.key_id, "tenant_id": tenant["id"], "role": params["role"],
             "salt": key.salt, "secret_hash": key.secret_hash,
             "ip_allow": " ".join(params["ip_allow"]),
-            "expires_at": auth.expiry_text(params["expires_at"]),
+            "expires_at": apikeys.expiry_text(params["expires_at"]),
             "rate_limit": params["rate_limit"]})
         # with the fields of the registered key-issuing hooks (docs/auth.md)
         made = {"key_id": key.key_id, "key": key.plain, **context.issue_key(key.key_id)}
@@ -76,7 +76,7 @@ def key_view(row: Row) -> dict[str, Any]:
     return {"key_id": row["key_id"], "tenant": row["tenant"], "role": row["role"],
             "ip_allow": row["ip_allow"].split(),
             "expires_at": clock.to_rfc3339(row["expires_at"]),
-            "rate_limit": UNLIMITED if rate == auth.UNLIMITED else rate,
+            "rate_limit": UNLIMITED if rate == apikeys.UNLIMITED else rate,
             "created_at": clock.to_rfc3339(row["created_at"]),
             "revoked_at": clock.to_rfc3339(row["revoked_at"]),
             "last_used_at": clock.to_rfc3339(row["last_used_at"])}

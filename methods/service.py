@@ -6,8 +6,9 @@ from typing import Any
 
 from marshmallow import Schema
 
-from gateway import openrpc, roles
-from gateway.context import Context, Params, RpcMethod
+from gateway.core import roles
+from methods import openrpc
+from methods.context import Context, Params, RpcMethod
 
 
 class NoParams(Schema):

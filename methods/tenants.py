@@ -6,12 +6,12 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from gateway import clock, roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.errors import InvalidParams, Unprocessable
+from gateway.core import clock, roles
+from gateway.core.errors import InvalidParams, Unprocessable
 from gateway.storage import Connection, Row
 from gateway.storage import tenants as store
 from methods import audited, paging
+from methods.context import Context, Params, RpcMethod
 from methods.validators import tenant_name, zone_name
 
 TENANT = {"type": "object", "properties": {

@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterator
 
 import pytest
-from hypothesis import HealthCheck, settings
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-
-from gateway import appkeys
-from gateway.app import create_app
-from gateway.auth import root_admin
-from gateway.config import Config, load_config
-from gateway.context import Context, Methods
-from gateway.dispatch import bind_params
+from hypothesis import HealthCheck, settings
 from pg_cluster import DSN_ENV, Databases, Unavailable, start_cluster
+
+from gateway.core.config import Config, load_config
+from gateway.web import appkeys
+from gateway.web.app import create_app
+from gateway.web.auth import root_admin
+from gateway.web.dispatch import bind_params
+from methods.context import Context, Methods
 
 JSON = {"Content-Type": "application/json"}
 

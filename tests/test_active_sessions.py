@@ -26,7 +26,6 @@ import time
 from typing import Any
 
 import pytest
-
 from envelopes import answer, auth_failed, forbidden, invalid, missing_object, ok
 
 METHOD = "reports.active_sessions.query"

@@ -21,21 +21,21 @@ a clock reading before the call and one after it, and the answer must match one 
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import functools
 import itertools
-import datetime as dt
 import math
 import time
 import zoneinfo
 from typing import Any, Callable
 
 import pytest
+from conftest import JSON, make_config
 from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
-
-from conftest import JSON, make_config
 from tenant_tree import LABELS, PARENT, SUBTREE, ancestors
-from gateway.config import Config
+
+from gateway.core.config import Config
 
 METHOD = "reports.active_sessions.query"
 ROUTE = "/reports/active_sessions"

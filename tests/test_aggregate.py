@@ -41,10 +41,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import make_config
 from envelopes import answer, error, forbidden, invalid, missing_object, ok
-from gateway.config import Config
+
+from gateway.core.config import Config
 
 METHOD = "aggregate_get"
 ADMIN, RESELLER, ACCOUNTANT = ("admin", "root"), ("reseller", "res"), ("accountant", "root")

@@ -50,22 +50,23 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from conftest import make_config, root_context
 from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
+from tenant_tree import LABELS, PARENT, SUBTREE
 
 import methods.aggregate as aggregate_method
-from conftest import make_config, root_context
-from tenant_tree import LABELS, PARENT, SUBTREE
-from gateway import appkeys, roles
-from gateway.auth import UNLIMITED, Caller
-from gateway.config import Config
-from gateway.context import Context
-from gateway.dispatch import bind_params
+from gateway.core import roles
+from gateway.core.apikeys import UNLIMITED, Caller
+from gateway.core.config import Config
 from gateway.query.zones import offsets
 from gateway.storage import summaries
 from gateway.storage import tenants as tenant_store
+from gateway.web import appkeys
+from gateway.web.dispatch import bind_params
 from methods.aggregate.params import GROUP_FLAGS
+from methods.context import Context
 
 # --- the tenant tree -------------------------------------------------------------------------
 

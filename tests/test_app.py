@@ -11,9 +11,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gateway import appkeys
-from gateway.app import create_app
-from gateway.config import Config, load_config
+from gateway.core.config import Config, load_config
+from gateway.web import appkeys
+from gateway.web.app import create_app
 from methods import all_methods
 
 Client = Callable[..., Awaitable[TestClient]]

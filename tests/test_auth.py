@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from multidict import CIMultiDict
-
 from conftest import call_as_root, make_config, post
 from envelopes import auth_failed, forbidden, key_id_of
-from gateway import appkeys, clock, roles
-from gateway.config import Config
+from multidict import CIMultiDict
+
+from gateway.core import clock, roles
+from gateway.core.config import Config
+from gateway.web import appkeys
 
 PING = {"jsonrpc": "2.0", "method": "ping", "id": 7}
 PONG = {"jsonrpc": "2.0", "result": "pong", "id": 7}

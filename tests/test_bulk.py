@@ -1,4 +1,4 @@
-"""The demo's bulk loader (`gateway.demo.bulk`) stores what the ingest path stores.
+"""The demo's bulk loader (`gateway.tools.demo.bulk`) stores what the ingest path stores.
 
 The same demo data set (same seed and anchor) is filled into two stores by `gateway demo`'s
 own `fill`, once through the ingest functions and once through the bulk loader (the size
@@ -18,23 +18,24 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-
 from conftest import make_config
+
 from gateway.__main__ import _parser
-from gateway import clock
-from gateway.auth import Caller
-from gateway.commands import as_root
-from gateway.config import Config, load_config
-from gateway.context import Context
-from gateway.demo import bulk, catalogue, command
-from gateway.demo.destinations import code_deck
-from gateway.demo.plan import Plan, make_plan
-from gateway.demo.timeline import DAY, anchor_at
-from gateway.demo.traffic import sessions
+from gateway.core import clock
+from gateway.core.apikeys import Caller
+from gateway.core.clock import DAY
+from gateway.core.config import Config, load_config
 from gateway.storage import Backend
 from gateway.storage import tenants as tenant_store
+from gateway.tools.commands import as_root
+from gateway.tools.demo import bulk, catalogue, command
+from gateway.tools.demo.destinations import code_deck
+from gateway.tools.demo.plan import Plan, make_plan
+from gateway.tools.demo.timeline import anchor_at
+from gateway.tools.demo.traffic import sessions
 from methods.aggregate import aggregate
 from methods.aggregate.params import AggregateParams
+from methods.context import Context
 from methods.ingest import ledgers as ingest_ledgers
 
 ANCHOR = anchor_at(dt.datetime(2024, 3, 31, 14, 37, 5, tzinfo=dt.timezone.utc))

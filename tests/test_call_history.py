@@ -23,9 +23,9 @@ import json
 from typing import Any
 
 import pytest
-
 from envelopes import answer, forbidden, invalid, not_found, ok
-from gateway import appkeys
+
+from gateway.web import appkeys
 
 METHOD = "GetCallHistory"
 RANGE = {"from_date": "2026-03-01 00:00:00", "to_date": "2026-03-02 23:59:59"}

@@ -21,8 +21,8 @@ from typing import Any, Awaitable, Callable, Iterator
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway.app import create_app
-from gateway.config import load_config
+from gateway.core.config import load_config
+from gateway.web.app import create_app
 
 COMMAND_TIMEOUT_S = 30
 START_TIMEOUT_S = 10

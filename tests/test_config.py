@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import Config, ConfigError, load_config
+from gateway.core.config import Config, ConfigError, load_config
 
 MiB = 1 << 20
 

@@ -17,7 +17,6 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-
 from conftest import ENGINES
 from conftest import database_url as current_database_url
 

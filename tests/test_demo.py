@@ -26,18 +26,19 @@ import phonenumbers
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway import money, roles
-from gateway.app import create_app
-from gateway.config import Config, load_config
-from gateway.demo import catalogue, command, run_demo
-from gateway.demo.charges import Charges
-from gateway.demo.destinations import DESTINATIONS, code_deck
-from gateway.demo.plan import DATA_VERSION, Plan, make_plan
-from gateway.demo.queues import queue_sessions
-from gateway.demo.rates import currency_rates
-from gateway.demo.timeline import DAY, WINDOW_DAYS, anchor_at
-from gateway.demo.traffic import sessions
-from gateway.demo.transactions import transactions
+from gateway.core import money, roles
+from gateway.core.clock import DAY
+from gateway.core.config import Config, load_config
+from gateway.tools.demo import catalogue, command, run_demo
+from gateway.tools.demo.charges import Charges
+from gateway.tools.demo.destinations import DESTINATIONS, code_deck
+from gateway.tools.demo.plan import DATA_VERSION, Plan, make_plan
+from gateway.tools.demo.queues import queue_sessions
+from gateway.tools.demo.rates import currency_rates
+from gateway.tools.demo.timeline import WINDOW_DAYS, anchor_at
+from gateway.tools.demo.traffic import sessions
+from gateway.tools.demo.transactions import transactions
+from gateway.web.app import create_app
 
 ANCHOR = dt.datetime(2024, 3, 31, 14, 37, 5, tzinfo=dt.timezone.utc)  # a DST weekend in Europe
 END = anchor_at(ANCHOR)  # 14:37:00 UTC: the data ends at the start of the anchor's minute
@@ -186,7 +187,7 @@ def fingerprint(plan: Plan) -> str:
 
 
 # The generated data, pinned. When a change of the generators changes it, bump
-# gateway.demo.plan.DATA_VERSION (so stores filled by the old version are refused rather
+# gateway.tools.demo.plan.DATA_VERSION (so stores filled by the old version are refused rather
 # than half-overwritten) and update this pair.
 PINNED = (1, "7e505621f79506e55c8d6af43e3f8ae3ca02717e724eafea27dbb5dda582a16d")
 

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gateway.app import create_app
-from gateway.auth import WrongProof
-from gateway.credentials import Registry, Scheme
-from gateway.dialects import renderers, schemes
-from gateway.dialects.dialect import Dialect, Route
-from gateway.dialects.driver import view_of
-from gateway.dialects.errormaps import VendorError, WrongVerb, nearest
-from gateway.dialects.readers import StringFields
-from gateway.errors import AuthenticationFailed, GatewayError, InvalidParams
+from gateway.core.credentials import Registry, Scheme
+from gateway.core.errors import AuthenticationFailed, GatewayError, InvalidParams
+from gateway.web.app import create_app
+from gateway.web.auth import WrongProof
+from gateway.web.dialects import renderers, schemes
+from gateway.web.dialects.dialect import Dialect, Route
+from gateway.web.dialects.driver import view_of
+from gateway.web.dialects.errormaps import VendorError, WrongVerb, nearest
+from gateway.web.dialects.readers import StringFields
 
 
 def test_the_nearest_class_of_an_error_wins() -> None:

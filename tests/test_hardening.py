@@ -14,14 +14,14 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp.test_utils import TestClient
-from marshmallow import Schema
-
-from gateway import clock, roles
-from gateway.config import Config
-from gateway.context import Context, Methods, Params, RpcMethod
-from methods import all_methods
 from conftest import make_config, post
 from envelopes import auth_failed
+from marshmallow import Schema
+
+from gateway.core import clock, roles
+from gateway.core.config import Config
+from methods import all_methods
+from methods.context import Context, Methods, Params, RpcMethod
 
 MakeKey = Callable[..., Awaitable[str]]
 SECRET = "SELECT secret FROM api_keys WHERE path='/etc/passwd'"

@@ -18,12 +18,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-
 from conftest import ENGINES
 from envelopes import error, invalid, not_found, ok
-from gateway import appkeys
 from test_call_history import RANGE, SESSIONS, ids  # noqa: F401  (the fixture, and its data)
 from test_crash import Gateway, database_url  # noqa: F401  (a fixture)
+
+from gateway.web import appkeys
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 

@@ -19,11 +19,12 @@ from decimal import Decimal
 from typing import Any, Awaitable, Callable
 
 import pytest
-
 from conftest import call_as_root, make_config, post
 from envelopes import forbidden, invalid, key_id_of, missing_object
-from gateway import appkeys, clock
-from gateway.config import Config
+
+from gateway.core import clock
+from gateway.core.config import Config
+from gateway.web import appkeys
 from methods.history.common import BAD_DATE
 
 TX, ACD, AUDIT = "GetTransactionHistory", "GetACDHistory", "GetAuditLog"
@@ -190,7 +191,7 @@ SETUP = "2026-01-01 00:00:00"  # when tenants and keys are made: outside every r
 
 
 class FakeClock:
-    """The gateway's clock (`gateway.clock.now`), set by the test: the audit log's
+    """The gateway's clock (`gateway.core.clock.now`), set by the test: the audit log's
     `requested` is the moment of the change."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,15 +22,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway import commands
-from gateway.config import Config, load_config
-from gateway.importers import freeswitch, jsonl, lines, q850
-from gateway.importers.asterisk import AsteriskCsv
-from gateway.importers.command import run_import
-from gateway.importers.grouping import Groups
-from gateway.importers.ids import derived_id, derived_key
-from gateway.importers.lines import Line, LineRejected, read_lines
-from gateway.importers.records import Format, OneLineEach, Options, Parsed
+from gateway.core.config import Config, load_config
+from gateway.tools import commands
+from gateway.tools.importers import freeswitch, jsonl, lines, q850
+from gateway.tools.importers.asterisk import AsteriskCsv
+from gateway.tools.importers.command import run_import
+from gateway.tools.importers.grouping import Groups
+from gateway.tools.importers.ids import derived_id, derived_key
+from gateway.tools.importers.lines import Line, LineRejected, read_lines
+from gateway.tools.importers.records import Format, OneLineEach, Options, Parsed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 COMMAND_TIMEOUT_S = 30

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import pytest
-
 from conftest import make_config
 from envelopes import answer, forbidden, invalid, key_id_of, rejection
-from gateway import appkeys
-from gateway.config import Config
+
+from gateway.core.config import Config
+from gateway.web import appkeys
 
 Ingest = Callable[..., Awaitable[dict[str, Any]]]
 

@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any, Awaitable, Callable
 
 import pytest
-
 from envelopes import answer, rejection
-from gateway import appkeys
+
+from gateway.web import appkeys
 
 Ingest = Callable[..., Awaitable[dict[str, Any]]]
 NOT_FOUND = 'Object "{}({})" was not found!'

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from conftest import make_config, post
 from marshmallow import Schema, fields
 
-from gateway import roles
-from gateway.config import Config
-from gateway.context import Context, Methods, Params, RpcMethod
-from gateway.errors import Unprocessable
+from gateway.core import roles
+from gateway.core.config import Config
+from gateway.core.errors import Unprocessable
 from methods import all_methods
-from conftest import make_config, post
+from methods.context import Context, Methods, Params, RpcMethod
 
 SECRET = "SELECT secret FROM api_keys WHERE path='/etc/passwd'"
 

@@ -8,10 +8,10 @@ import re
 from typing import Any
 
 import pytest
-
 from conftest import post
 from envelopes import forbidden, invalid, key_id_of, missing_object, not_found, ok
-from gateway import clock
+
+from gateway.core import clock
 
 RFC3339_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 TENANT_FIELDS = {"id", "name", "parent", "timezone", "created_at"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import make_config, post
 
 PING = {"jsonrpc": "2.0", "method": "ping", "id": 1}

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from envelopes import answer
 from openapi_spec_validator import validate
 
-from envelopes import answer
-from gateway import clock
-from gateway.dialects.mor import mor_hash
+from gateway.core import clock
+from gateway.web.dialects.mor import mor_hash
 
 PATH = "/billing/api/aggregate_get"
 HASH_ORDER = ("from till a_currency group_by_user group_by_device group_by_terminator "

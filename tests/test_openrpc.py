@@ -10,10 +10,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from marshmallow import Schema, fields, validate
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.dispatch import param_names
+from gateway.core import roles
+from gateway.web.dispatch import param_names
 from methods import all_methods
+from methods.context import Context, Params, RpcMethod
 
 ROLES = ["admin", "reseller", "customer", "accountant", "ingest"]
 INVALID_PARAMS = -32602

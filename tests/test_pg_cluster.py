@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.config import Config
-from gateway.storage import backend_for, migrations
 from conftest import database_url
 from pg_cluster import Databases, with_database
+
+from gateway.core.config import Config
+from gateway.storage import backend_for, migrations
 
 
 async def test_a_new_database_is_migrated_and_opens_with_nothing_pending(

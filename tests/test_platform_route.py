@@ -10,7 +10,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-
 from test_call_history import RANGE, ids  # noqa: F401  (the fixture, and its data)
 
 PATH = "/platform_api/GetCallHistory"

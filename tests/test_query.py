@@ -9,12 +9,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gateway import appkeys
-from gateway.errors import Unprocessable
+from gateway.core.errors import Unprocessable
 from gateway.query import run
-from gateway.query.select import Column, Filter, Order, Select, Source
-from gateway.query.sql import Sql, starts_with
+from gateway.query.select import Column, Order, Select
 from gateway.query.zones import format_local, local_time, offsets
+from gateway.storage.sources import Filter, Source
+from gateway.storage.sql import Sql, starts_with
+from gateway.web import appkeys
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
 SPRING = 1774746000  # 2026-03-29 01:00 UTC: Vilnius goes from +02:00 to +03:00

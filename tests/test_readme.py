@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 from envelopes import ok
-from gateway import appkeys
+
+from gateway.web import appkeys
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -60,7 +60,7 @@ import pytest
 from hypothesis import Phase, event, example, given, note, settings
 from hypothesis import strategies as st
 
-from gateway import appkeys
+from gateway.web import appkeys
 
 ACTIVE, AGGREGATE = "reports.active_sessions.query", "aggregate_get"
 HISTORY, BRIEF, VIDEO = "GetCallHistory", "GetBriefCallHistory", "ucaas.sessions.list"

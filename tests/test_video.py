@@ -28,9 +28,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
-
 from envelopes import answer, forbidden, key_id_of, not_found, ok
-from gateway import appkeys, clock
+
+from gateway.core import clock
+from gateway.web import appkeys
 
 LIST, CDR, RECORDINGS = "ucaas.sessions.list", "ucaas.sessions.cdr", "ucaas.sessions.recordings"
 SESSIONS_PATH = "/ucaas/v1/sessions"

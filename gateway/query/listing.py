@@ -15,10 +15,11 @@ from typing import Any, AsyncIterator, Literal, Sequence
 
 from gateway.query import run
 from gateway.query.scope import any_leg, session_visible, tenant_among, tenant_within
-from gateway.query.select import Column, Filter, Order, Select
-from gateway.query.sql import TRUE, Sql, between, one_of, starts_with, when
+from gateway.query.select import Column, Order, Select
 from gateway.storage import Backend, Row
 from gateway.storage.attributes import Attribute, Kind, Related
+from gateway.storage.sources import Filter
+from gateway.storage.sql import TRUE, Sql, between, one_of, starts_with, when
 
 HIDDEN = "hidden"  # row key: the names of the row's attributes hidden from the caller
 Op = Literal["in", "eq", "between", "ge", "le", "prefix", "contains", "any_in", "null", "or"]

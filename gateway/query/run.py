@@ -11,7 +11,7 @@ from contextlib import aclosing
 from dataclasses import replace
 from typing import Any, AsyncIterator, Iterator
 
-from gateway.errors import Unprocessable
+from gateway.core.errors import Unprocessable
 from gateway.query.select import Select, compile_select
 from gateway.storage import Backend, Row
 

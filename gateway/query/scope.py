@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from gateway.query.sql import FALSE, TRUE, Sql, one_of, when
 from gateway.storage import leg_paths
+from gateway.storage.sql import FALSE, TRUE, Sql, one_of, when
 from gateway.storage.tenants import ROOT_PATH
 
 

@@ -20,38 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
-from gateway.query.sql import TRUE, Sql, all_of, join
 from gateway.storage.dialect import Dialect
+from gateway.storage.sources import Filter, Source
+from gateway.storage.sql import TRUE, Sql, all_of, join
 
 Aggregate = Literal["count", "sum"]
-
-
-@dataclass(frozen=True)
-class Join:
-    """A join a column may need; written only when a selected or filtered column needs it."""
-
-    name: str
-    sql: Sql
-    needs: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Source:
-    """FROM: a base table (with alias) and the joins columns may ask for, in join order."""
-
-    base: str
-    joins: tuple[Join, ...] = ()
-
-    def from_clause(self, needed: set[str]) -> Sql:
-        wanted = set()
-        pending = list(needed)
-        by_name = {j.name: j for j in self.joins}
-        while pending:
-            name = pending.pop()
-            if name not in wanted:
-                wanted.add(name)
-                pending.extend(by_name[name].needs)
-        return join([Sql(self.base)] + [j.sql for j in self.joins if j.name in wanted], " ")
 
 
 @dataclass(frozen=True)
@@ -70,14 +43,6 @@ class Column:
     @property
     def is_measure(self) -> bool:
         return self.aggregate is not None
-
-
-@dataclass(frozen=True)
-class Filter:
-    """A condition and the joins it needs."""
-
-    sql: Sql
-    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from gateway.query.sql import Sql
+from gateway.core.clock import DATE_FORMAT, DAY, UTC
+from gateway.storage.sql import Sql
 
-DAY = 86_400
 _INT = "CAST(? AS BIGINT)"  # typed, so that PostgreSQL infers no text for a bare CASE value
-UTC = dt.timezone.utc
 
 
 def offset_at(zone: ZoneInfo, t: int) -> int:
@@ -66,4 +65,4 @@ def format_local(seconds: int | None) -> str | None:
     """Wall-clock seconds as `YYYY-MM-DD HH:MM:SS`."""
     if seconds is None:
         return None
-    return dt.datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return dt.datetime.fromtimestamp(seconds, UTC).strftime(DATE_FORMAT)

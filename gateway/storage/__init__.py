@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from gateway.storage.backend import Backend, Connection, Row
+from gateway.storage.postgresql import PostgreSQLBackend
+from gateway.storage.sqlite import SQLiteBackend
 
 
 class UnsupportedDatabase(ValueError):
@@ -10,14 +12,10 @@ class UnsupportedDatabase(ValueError):
 
 
 def backend_for(url: str) -> Backend:
-    """The backend for a database URL; its driver is imported only here, when used."""
+    """The backend for a database URL."""
     if url.startswith("sqlite:///"):
-        from gateway.storage.sqlite import SQLiteBackend
-
         return SQLiteBackend(url.removeprefix("sqlite:///"))
     if url.startswith(("postgresql://", "postgres://")):
-        from gateway.storage.postgresql import PostgreSQLBackend
-
         return PostgreSQLBackend(url)
     raise UnsupportedDatabase(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from gateway.query.select import Filter, Source
-from gateway.query.sql import Sql
+from gateway.storage.sources import Filter, Source
+from gateway.storage.sql import Sql
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ the leg it names, else its own (docs/tenancy.md, masking).
 
 from __future__ import annotations
 
-from gateway.query.select import Filter, Join, Source
-from gateway.query.sql import Sql
 from gateway.storage.attributes import Kind, Related, plain
+from gateway.storage.sources import Filter, Join, Source
+from gateway.storage.sql import Sql
 
 OWNER = "s.tenant_id"
 _INCOMING = "COALESCE(l.incoming, CASE WHEN l.role = 'term' THEN 0 ELSE 1 END)"

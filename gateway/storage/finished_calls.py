@@ -4,9 +4,9 @@ counts for. The summaries (`summaries.py`) add up the same expressions."""
 
 from __future__ import annotations
 
-from gateway.query.select import Filter, Join, Source
-from gateway.query.sql import Sql
 from gateway.storage.sessions import ORIG_LEG_ON, TERM_LEG_ON
+from gateway.storage.sources import Filter, Join, Source
+from gateway.storage.sql import Sql
 
 ENDED_CALLS = Filter(Sql("s.kind = 'call' AND s.end_time IS NOT NULL"))
 BASE = f"sessions s JOIN legs o ON {ORIG_LEG_ON}"

@@ -3,8 +3,8 @@ sessions and their events, and the history reports (export jobs). Each is its te
 
 from __future__ import annotations
 
-from gateway.query.select import Source
 from gateway.storage.attributes import Attribute, Kind, plain
+from gateway.storage.sources import Source
 
 
 def _columns(*names: str, text: tuple[str, ...] = ()) -> dict[str, Attribute]:

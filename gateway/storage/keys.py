@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway import clock
+from gateway.core import clock
 from gateway.storage.backend import Connection, Row
 
 _COLUMNS = ("k.key_id, k.tenant_id, t.name AS tenant, t.path AS tenant_path, k.role, k.salt, "

@@ -4,11 +4,11 @@ expressions of their attributes."""
 
 from __future__ import annotations
 
-from gateway.query.select import Filter, Join, Source
-from gateway.query.sql import Sql
 from gateway.storage.attributes import Attribute, plain
 from gateway.storage.backend import Connection
 from gateway.storage.sessions import ORIG_LEG_ON, TERM_LEG_ON
+from gateway.storage.sources import Filter, Join, Source
+from gateway.storage.sql import Sql
 
 LIVE_CALLS = Filter(Sql("s.kind = 'call' AND s.end_time IS NULL"))
 

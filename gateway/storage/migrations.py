@@ -10,6 +10,7 @@ import datetime as dt
 from importlib import resources
 from typing import Awaitable, Callable
 
+from gateway.storage import summaries
 from gateway.storage.backend import Connection
 
 TABLE = "schema_migrations"
@@ -51,8 +52,6 @@ async def pending(conn: Connection, engine: str) -> list[tuple[str, str]]:
 
 
 async def _rebuild_summaries(conn: Connection) -> None:
-    from gateway.storage import summaries  # the store's SQL, loaded only when needed
-
     await summaries.rebuild(conn)
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from gateway.query.select import Source
+from gateway.core.clock import DAY, HOUR
 from gateway.storage import leg_paths
 from gateway.storage.backend import Connection
 from gateway.storage.finished_calls import BASE, CALL_VALUES, CHARGES, TERM_LEG, name_joins
+from gateway.storage.sources import Source
 
 BUCKET = 900  # seconds: 15 minutes, a divisor of every zone offset in use today
-HOUR, DAY = 3600, 86_400
 SPANS = (BUCKET, HOUR, DAY)  # each call counts once in each
 KEYS = ("orig_tenant_id", "term_tenant_id", "leg_paths", "originator_id", "device_id",
         "terminator_id", "provider_id", "dst", "dst_group", "user_rate", "provider_rate",

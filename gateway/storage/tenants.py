@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway import clock
+from gateway.core import clock
 from gateway.storage.backend import Connection, Row
 
 ROOT = "root"

@@ -9,9 +9,9 @@ each rounded up.
 
 from __future__ import annotations
 
-from gateway.query.select import Filter, Join, Source
-from gateway.query.sql import Sql
 from gateway.storage.attributes import Kind, Related, plain
+from gateway.storage.sources import Filter, Join, Source
+from gateway.storage.sql import Sql
 
 OWNER = "s.tenant_id"
 _OWNER_ID = ("(SELECT o.user_id FROM legs o WHERE o.session_id = s.id ORDER BY o.position, "

@@ -6,19 +6,19 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.errors import InvalidParams, Unprocessable
+from gateway.core import roles
+from gateway.core.errors import InvalidParams, Unprocessable
 from gateway.query import run
 from gateway.query.scope import session_visible
-from gateway.query.select import Filter, Order, Select
-from gateway.query.sql import one_of
+from gateway.query.select import Order, Select
 from gateway.query.zones import format_local
-from gateway.storage import Row
-from gateway.storage import code_decks
+from gateway.storage import Row, code_decks
 from gateway.storage import live_sessions as live
+from gateway.storage.sources import Filter
+from gateway.storage.sql import one_of
 from methods.active_sessions.columns import TIME_FIELDS, columns
 from methods.active_sessions.params import ROLLUP, QueryParams
+from methods.context import Context, Params, RpcMethod
 
 ROW = {"type": "object", "description": "the requested fields (and row_type with rollup)"}
 

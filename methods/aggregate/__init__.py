@@ -6,9 +6,8 @@ import datetime as dt
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.errors import InvalidParams, Unprocessable
+from gateway.core import roles
+from gateway.core.errors import InvalidParams, Unprocessable
 from gateway.query import run
 from gateway.query.select import Select
 from gateway.query.zones import offsets
@@ -17,8 +16,8 @@ from gateway.storage.tenants import ROOT_PATH
 from methods.aggregate import plan
 from methods.aggregate.columns import CURRENCY, KEYS, UTC_DAY, View
 from methods.aggregate.figures import COUNTS, MONEY, Rates, Sums, day_text, figures
-from methods.aggregate.params import (DEFAULT_GROUPS, GROUP_FLAGS, OBJECT_FILTERS,
-                                      AggregateParams)
+from methods.aggregate.params import DEFAULT_GROUPS, GROUP_FLAGS, OBJECT_FILTERS, AggregateParams
+from methods.context import Context, Params, RpcMethod
 
 METHOD = "aggregate_get"
 Key = tuple[Any, ...]

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from gateway.query.scope import paths_within, session_visible, tenant_within
-from gateway.query.select import Column, Filter, Source
-from gateway.query.sql import Sql, when
+from gateway.query.select import Column
 from gateway.query.zones import local_time
 from gateway.storage import finished_calls, summaries
+from gateway.storage.sources import Filter, Source
+from gateway.storage.sql import Sql, when
 
 DAY, HOUR = 86_400, 3_600
 # group flag -> the row keys it adds, in row order

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any, Iterable, Sequence
 
-from gateway import money
-from gateway.errors import Unprocessable
+from gateway.core import money
+from gateway.core.errors import Unprocessable
 from gateway.storage import Row
 
 USD = "USD"

@@ -3,16 +3,17 @@ the raw calls, and the filters of either."""
 
 from __future__ import annotations
 
-from gateway.context import Params
-from gateway.query.select import Column, Filter, Select
-from gateway.query.sql import Sql, join, matching, one_of
+from gateway.query.select import Column, Select
 from gateway.query.zones import offsets
 from gateway.storage import finished_calls as calls
 from gateway.storage import summaries
+from gateway.storage.sources import Filter
+from gateway.storage.sql import Sql, join, matching, one_of
 from methods.aggregate import columns
-from methods.aggregate.columns import (CURRENCY, UTC_DAY, Store, View, raw_store,
-                                       summary_store, visible)
+from methods.aggregate.columns import (CURRENCY, UTC_DAY, Store, View, raw_store, summary_store,
+                                       visible)
 from methods.aggregate.params import DEFAULT_GROUPS, GROUP_FLAGS
+from methods.context import Params
 
 # The summary keys each group flag and each filter needs (day and hour: the buckets).
 GROUP_KEYS = {"group_by_user": "originator_id", "group_by_device": "device_id",

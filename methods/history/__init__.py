@@ -3,8 +3,8 @@ history and the audit log, on `/rpc` and on `/platform_api/{MethodName}`."""
 
 from __future__ import annotations
 
-from gateway.context import RpcMethod
-from gateway.exports import ExportKind
+from methods.context import RpcMethod
+from methods.exports import ExportKind
 from methods.history import acd, audit, brief, calls, records, reports, transactions
 
 METHODS: dict[str, RpcMethod] = {

@@ -9,23 +9,22 @@ waiting time never passes `min_waiting_time`.
 from __future__ import annotations
 
 from typing import Any, Sequence
-from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, fields, validate
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
+from gateway.core import roles
+from gateway.core.clock import UTC_ZONE
 from gateway.query.listing import Condition, Listing, Viewer, page, rows, where
 from gateway.storage import Row
 from gateway.storage import history_ledgers as ledgers
 from methods import paging
 from methods.answers import without_nulls
+from methods.context import Context, Params, RpcMethod
 from methods.history.common import (bounded_range, date_field, flag, id_list, listed,
                                     listing_schema, order, output_field, paged, show_time,
                                     text_list)
 
 METHOD = "GetACDHistory"
-UTC = ZoneInfo("UTC")
 # ACDSessionInfoType's scalar fields in the vendor's order (docs/methods/call-history.md): the CSV
 # columns; `events` is nested, so CSV leaves it out.
 COLUMNS = ("acd_session_history_id", "acd_request_id", "account_id", "begin_time", "priority",
@@ -95,7 +94,7 @@ async def _events(context: Context, session_ids: Sequence[int]
                       [("time", False), ("id", False)])
     for r in await rows(context.db, listing, len(session_ids) * MAX_EVENTS):
         events[r["acd_session_id"]].append(without_nulls({
-            "acd_session_event_id": r["id"], "time": show_time(r["time"], UTC),
+            "acd_session_event_id": r["id"], "time": show_time(r["time"], UTC_ZONE),
             "type": r["type"], "user_id": r["user_id"], "custom_data": r["custom_data"]}))
     return events
 
@@ -103,7 +102,7 @@ async def _events(context: Context, session_ids: Sequence[int]
 def _info(row: Row) -> dict[str, Any]:
     return without_nulls({
         "acd_session_history_id": row["id"], "acd_request_id": row["acd_request_id"],
-        "account_id": row["tenant_id"], "begin_time": show_time(row["begin_time"], UTC),
+        "account_id": row["tenant_id"], "begin_time": show_time(row["begin_time"], UTC_ZONE),
         "priority": row["priority"], "acd_queue_id": row["acd_queue_id"],
         "user_id": row["user_id"], "waiting_duration": row["waiting_duration"],
         "in_service_duration": row["in_service_duration"],
@@ -112,7 +111,7 @@ def _info(row: Row) -> dict[str, Any]:
 
 async def acd_history(context: Context, params: Params) -> dict[str, Any]:
     """Raises InvalidParams for a bad range."""
-    low, high = bounded_range(params, UTC, context.config.limits.date_range_days)
+    low, high = bounded_range(params, UTC_ZONE, context.config.limits.date_range_days)
     listing = Listing(ledgers.ACD_SESSIONS, FIELDS, Viewer(context.caller.scope),
                       [where("begin_time", "between", low, high), *_filters(params)],
                       order(params, "begin_time", "id"))

@@ -17,22 +17,21 @@ from zoneinfo import ZoneInfo
 import orjson
 from marshmallow import Schema, fields, validate, validates_schema
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.exports import ExportKind
+from gateway.core import roles
+from gateway.core.clock import UTC_ZONE
 from gateway.query.listing import Condition, Viewer, either, where
 from gateway.storage import Row
 from gateway.storage import history_ledgers as ledgers
 from methods import paging
 from methods.answers import without_nulls
+from methods.context import Context, Params, RpcMethod
+from methods.exports import ExportKind
 from methods.history import reports
 from methods.history.common import (bounded_range, date_field, flag, id_list, listing_schema,
-                                    output_field, show_time, text_list, timezone_field,
-                                    zone_of)
+                                    output_field, show_time, text_list, timezone_field, zone_of)
 
 METHOD = "GetAuditLog"
 HISTORY_TYPE = "audit"
-UTC = ZoneInfo("UTC")
 DEFAULT_COUNT = 100  # the vendor's default for this method (seed 002)
 MAX_SEARCH = 1000  # characters of `advanced_filters`: a value to look for, not a document
 # AuditLogInfoType's scalar fields in the vendor's order (docs/methods/call-history.md), less
@@ -108,7 +107,7 @@ async def _matching(context: Context, params: Params
                     ) -> tuple[ZoneInfo, Viewer, list[Condition]]:
     """Raises InvalidParams for a bad range."""
     zone = await zone_of(context, params["timezone"])
-    low, high = bounded_range(params, UTC, context.config.limits.date_range_days)
+    low, high = bounded_range(params, UTC_ZONE, context.config.limits.date_range_days)
     return zone, Viewer(context.caller.scope), [where("requested", "between", low, high),
                                                 *_filters(params)]
 

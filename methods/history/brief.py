@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, fields, validate, validates_schema
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.exports import ExportKind, Write
+from gateway.core import roles
 from gateway.storage import Row
+from methods.context import Context, Params, RpcMethod
+from methods.exports import ExportKind, Write
 from methods.history import calls, common, reports
 from methods.history.common import (Date, StrictBoolean, flag, id_list, show_time, text_list,
                                     timezone_field)

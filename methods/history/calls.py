@@ -15,15 +15,16 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.errors import InvalidParams
-from gateway.exports import ExportKind, Write
+from gateway.core import roles
+from gateway.core.errors import InvalidParams
 from gateway.query.listing import HIDDEN, Condition, Listing, Viewer, page, rows, where
-from gateway.storage import Row, references
+from gateway.storage import Row
 from gateway.storage import call_history as history
+from gateway.storage import references
 from methods import paging
 from methods.answers import shown
+from methods.context import Context, Params, RpcMethod
+from methods.exports import ExportKind, Write
 from methods.history import common, reports
 from methods.history.common import (ChildAccounts, Date, amount, flag, id_list, output_field,
                                     show_time, text_list, timezone_field)

@@ -17,21 +17,20 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError, fields, validate
 
-from gateway import money
-from gateway.context import Context, Params
-from gateway.errors import InvalidParams
+from gateway.core import money
+from gateway.core.clock import DATE_FORMAT, DAY
+from gateway.core.errors import InvalidParams
 from gateway.query.listing import Listing, Viewer
 from gateway.storage import tenants as tenant_store
+from methods.context import Context, Params
 from methods.validators import zone_name
 
-DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 BAD_DATE = "Invalid date format: expected YYYY-MM-DD HH:mm:ss."
 DEFAULT_ZONE = "Etc/GMT"
 AUTO = "auto"
 MAX_IDS = 1000
 ALL = "all"
 JSON, CSV = "json", "csv"
-DAY = 86_400
 DATE_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"}
 
 

@@ -7,13 +7,13 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.errors import NotFound, Unprocessable
+from gateway.core import roles
+from gateway.core.errors import NotFound, Unprocessable
 from gateway.query.listing import Listing, Viewer, rows, where
 from gateway.storage import call_history as history
 from gateway.storage import recordings
 from methods import audited
+from methods.context import Context, Params, RpcMethod
 
 METHOD = "DeleteRecord"
 TABLE = "records"

@@ -12,29 +12,29 @@ import csv
 import datetime as dt
 import io
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 from zoneinfo import ZoneInfo
 
 import orjson
 from marshmallow import Schema, ValidationError, fields, validate
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.errors import NotFound, Unprocessable
-from gateway.exports import Write, file_path
+from gateway.core import roles
+from gateway.core.clock import UTC_ZONE
+from gateway.core.errors import NotFound, Unprocessable
 from gateway.query.listing import Condition, Listing, Viewer, every, page, where
 from gateway.storage import Row
 from gateway.storage import history_ledgers as ledgers
-from gateway.storage.attributes import Kind
 from gateway.storage import history_reports as store
+from gateway.storage.attributes import Kind
 from methods import paging
 from methods.answers import without_nulls
+from methods.context import Context, Params, RpcMethod
+from methods.exports import Write, file_path
 from methods.history import common
 from methods.history.common import Date, flag, id_list, show_time
 
-UTC = ZoneInfo("UTC")
 TYPES = ("calls", "transactions", "audit", "call_list")
 TABLE = "history_reports"
 FLUSH_AT = 1 << 16  # characters of CSV handed to the file at a time
@@ -177,13 +177,13 @@ def _report(row: dict[str, Any]) -> dict[str, Any]:
     done = row["status"] == store.COMPLETED
     values = {
         "history_report_id": row["id"], "history_type": row["history_type"],
-        "created": show_time(row["created"], UTC), "format": "csv",
-        "completed": show_time(row["completed"], UTC) if done else None,
+        "created": show_time(row["created"], UTC_ZONE), "format": "csv",
+        "completed": show_time(row["completed"], UTC_ZONE) if done else None,
         "file_name": row["file_name"] if done else None,
         "file_size": row["file_size"] if done else None,
         "download_size": row["download_size"] if done else None,
         "download_count": row["download_count"],
-        "last_downloaded": show_time(row["last_downloaded"], UTC),
+        "last_downloaded": show_time(row["last_downloaded"], UTC_ZONE),
         "store_until": dt.datetime.fromtimestamp(row["store_until"], dt.timezone.utc)
         .date().isoformat(),
         "filters": orjson.loads(row["params"]),
@@ -199,9 +199,9 @@ async def history_reports(context: Context, params: Params) -> dict[str, Any]:
     if params["history_report_id"] is not None:
         conditions.append(where("id", "in", *params["history_report_id"]))
     if params["created_from"] is not None:
-        conditions.append(where("created", "ge", common.to_utc(params["created_from"], UTC)))
+        conditions.append(where("created", "ge", common.to_utc(params["created_from"], UTC_ZONE)))
     if params["created_to"] is not None:
-        conditions.append(where("created", "le", common.to_utc(params["created_to"], UTC)))
+        conditions.append(where("created", "le", common.to_utc(params["created_to"], UTC_ZONE)))
     if params["is_completed"] is not None:
         completed = where("status", "eq", store.COMPLETED)
         conditions.append(completed if params["is_completed"] else where(

@@ -12,18 +12,18 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, validates_schema
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.exports import ExportKind
+from gateway.core import roles
 from gateway.query.listing import Condition, Viewer, where
 from gateway.storage import Row
 from gateway.storage import history_ledgers as ledgers
 from methods import paging
 from methods.answers import without_nulls
+from methods.context import Context, Params, RpcMethod
+from methods.exports import ExportKind
 from methods.history import reports
-from methods.history.common import (ChildAccounts, amount, bounded_range, date_field, flag,
-                                    id_list, listing_schema, output_field, show_time,
-                                    text_list, timezone_field, viewer, zone_of)
+from methods.history.common import (ChildAccounts, amount, bounded_range, date_field, flag, id_list,
+                                    listing_schema, output_field, show_time, text_list,
+                                    timezone_field, viewer, zone_of)
 from methods.ingest.ledgers import TRANSACTION_TYPES
 
 METHOD = "GetTransactionHistory"

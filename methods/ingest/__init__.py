@@ -7,8 +7,8 @@ from typing import Any, Awaitable, Callable
 
 from marshmallow import Schema, fields, validate
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
+from gateway.core import roles
+from methods.context import Context, Params, RpcMethod
 from methods.ingest import ledgers, sessions
 
 MAX_RECORDS = 1000  # records per call: a batch is one transaction, kept short

@@ -9,10 +9,10 @@ from typing import Any, Awaitable, Callable
 import orjson
 from marshmallow import Schema, ValidationError
 
-from gateway.context import Context
 from gateway.storage import Connection, references
 from gateway.storage.names import Names
 from methods import audited
+from methods.context import Context
 from methods.ingest.record_fields import flatten
 
 

@@ -10,13 +10,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from gateway.context import Context
 from gateway.storage import code_decks
 from gateway.storage import ledgers as store
 from gateway.storage.queue_rows import event_rows, queue_session_values
+from methods.context import Context
 from methods.ingest.batch import Batch, Store, Writer, content_hash, not_found, run
-from methods.ingest.record_fields import (INT32, Currency, Money, Timestamp, identifier, text,
-                                          whole)
+from methods.ingest.record_fields import INT32, Currency, Money, Timestamp, identifier, text, whole
 
 # GetTransactionHistory's documented types (seed 002), and gift_revoke from the vendor's
 # current type documentation.

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from gateway import clock, money
+from gateway.core import clock, money
 
 
 class Timestamp(fields.Field):

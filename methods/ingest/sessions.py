@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.context import Context
 from gateway.storage import sessions as store
 from gateway.storage import summaries
 from gateway.storage import tenants as tenant_store
 from gateway.storage.destinations import Destinations
 from gateway.storage.session_rows import (ENDED, PARTICIPANT, Key, SessionRows, session_rows,
                                           state_of)
+from methods.context import Context
 from methods.ingest.batch import Batch, RecordRejected, Writer, content_hash, not_found, run
 from methods.ingest.session_schema import SESSION
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gateway import roles
-from gateway.context import Context, Params, RpcMethod
-from gateway.errors import NotFound, Unprocessable
+from gateway.core import roles
+from gateway.core.errors import NotFound, Unprocessable
 from gateway.query.listing import HIDDEN, Condition, Listing, Viewer, page, rows, where
 from gateway.storage import Row
 from gateway.storage import video_sessions as video
 from gateway.storage.attributes import Kind
 from methods.answers import shown, without_nulls
+from methods.context import Context, Params, RpcMethod
 from methods.video.params import DATE_FORMAT, DESC, ListParams, SessionParams, as_list
 
 TABLE = "sessions"

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from gateway.core.clock import DATE_FORMAT
 from methods.paging import MAX_COUNT
 
 SEARCH_KEYS = ("room_id", "session_id", "user_id", "meeting_id", "from_session_date",
@@ -14,7 +15,6 @@ SEARCH_KEYS = ("room_id", "session_id", "user_id", "meeting_id", "from_session_d
 ORDER_KEYS = ("session_id", "room_id", "user_id", "meeting_id", "connect_dt", "disconnect_dt",
               "duration")
 DATE_KEYS = ("from_session_date", "to_session_date")
-DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 APP_TYPES = ("vc", "wb")
 ASC, DESC = "asc", "desc"
 

@@ -1,0 +1,182 @@
+"""From a parsed JSON-RPC body to the response objects.
+
+jsonrpcserver 5 validates a batch as a whole, so each member is checked here first: a bad
+member answers its own `-32600` and only well-formed requests reach jsonrpcserver, which
+calls them concurrently (`asyncio.gather`) with the context as first argument. Every
+handler is wrapped so that nothing escapes to jsonrpcserver as an exception (it would copy
+`str(exc)` into the answer): errors become envelopes in `errors.to_error_object`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from typing import Any, Callable
+
+from jsonrpcserver import Error, Result, Success
+from jsonrpcserver.async_main import dispatch_to_response
+from jsonrpcserver.response import to_serializable
+from marshmallow import Schema, ValidationError
+
+from gateway.core.errors import (Forbidden, GatewayError, Internal, InvalidParams, InvalidRequest,
+                                 MethodNotFound, Timeout, to_error_object)
+from methods.context import Context, Methods, RpcMethod
+
+log = logging.getLogger(__name__)
+
+Response = dict[str, Any]
+
+
+def error_response(exc: BaseException, request_id: str, id_: Any = None) -> Response:
+    return {"jsonrpc": "2.0", "error": to_error_object(exc, request_id), "id": id_}
+
+
+def _id_is_valid(member: dict[str, Any]) -> bool:
+    id_ = member.get("id")
+    return id_ is None or (isinstance(id_, (str, int, float)) and not isinstance(id_, bool))
+
+
+def check_member(member: Any) -> str | None:
+    """Why a request object is not a valid JSON-RPC 2.0 request, or None."""
+    if not isinstance(member, dict):
+        return "a request must be a JSON object"
+    if member.get("jsonrpc") != "2.0":
+        return 'the member "jsonrpc" must be exactly "2.0"'
+    if not isinstance(member.get("method"), str):
+        return 'the member "method" must be a string'
+    if "params" in member and not isinstance(member["params"], (list, dict)):
+        return 'the member "params" must be an array or an object'
+    if not _id_is_valid(member):
+        return 'the member "id" must be a string, a number or null'
+    return None
+
+
+def param_names(schema: Schema) -> list[str]:
+    """The names a client sends, in positional order (a field's `data_key` when set)."""
+    return [f.data_key or name for name, f in schema.fields.items()]
+
+
+def bind_params(method: RpcMethod, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Params by position (in the schema's field order) or by name, loaded by the schema."""
+    names = param_names(method.params)
+    if len(args) > len(names):
+        raise InvalidParams({"params": f"at most {len(names)} positional params are accepted"})
+    raw = dict(zip(names, args)) if args else kwargs
+    if not raw and not names:
+        return {}  # nothing to load (ping): spare the schema's work
+    try:
+        return dict(method.params.load(raw))
+    except ValidationError as exc:
+        raise InvalidParams(_first_messages(exc.normalized_messages())) from exc
+
+
+def _first_messages(messages: Any) -> Any:
+    """marshmallow lists messages per field; the envelope holds one string per field."""
+    if isinstance(messages, dict):
+        return {str(k): _first_messages(v) for k, v in messages.items()}
+    if isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
+        return " ".join(messages)
+    return messages
+
+
+Observe = Callable[[str, str], None]  # (method, outcome): "ok" or the error code
+
+
+async def invoke(name: str, method: RpcMethod, context: Context, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], timeout_s: float) -> Any:
+    """One call: role check, params, handler, timeout. Raises `GatewayError`s only,
+    except for a bug (any other exception), which the caller logs and hides."""
+    if context.caller.role not in method.roles:
+        raise Forbidden(f"the role {context.caller.role!r} may not call {name}")
+    params = bind_params(method, args, kwargs)
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await method.handler(context, params)
+    except TimeoutError:
+        raise Timeout(timeout_s, context.request_id) from None
+
+
+def wrap(name: str, method: RpcMethod, timeout_s: float, observe: Observe) -> Callable[..., Any]:
+    """The function jsonrpcserver calls: `invoke`, with every error as an error object."""
+
+    async def call(context: Context, /, *args: Any, **kwargs: Any) -> Result:
+        try:
+            result = await invoke(name, method, context, args, kwargs, timeout_s)
+            observe(name, "ok")
+            return Success(result)
+        except Exception as exc:
+            err = _failed(name, exc, context.request_id)
+        observe(name, str(err["code"]))
+        return Error(err["code"], err["message"], err["data"])
+
+    # jsonrpcserver binds every call's arguments to the method's signature; computing it
+    # once here spares an `inspect.signature` per call.
+    call.__signature__ = inspect.signature(call)  # type: ignore[attr-defined]
+    return call
+
+
+def _failed(name: str, exc: Exception, request_id: str) -> dict[str, Any]:
+    """The error object of a failed call, logged."""
+    if isinstance(exc, GatewayError):
+        err = exc.error_object()
+        log.info("%s failed (request %s): %s", name, request_id, err["message"])
+        return err
+    log.error("unexpected error in %s (request %s)", name, request_id, exc_info=exc)
+    return to_error_object(exc, request_id)
+
+
+class Dispatcher:
+    """Holds the wrapped methods; turns a parsed body into the list of responses."""
+
+    def __init__(self, methods: Methods, timeout_s: float,
+                 observe: Observe = lambda method, outcome: None) -> None:
+        self.methods, self.timeout_s, self.observe = methods, timeout_s, observe
+        self.wrapped = {name: wrap(name, m, timeout_s, observe) for name, m in methods.items()}
+
+    async def call(self, name: str, params: dict[str, Any], context: Context) -> Any:
+        """One call by name, for a dialect route: the result, or a `GatewayError`
+        (an unexpected exception is logged and raised as `Internal`)."""
+        try:
+            result = await invoke(name, self.methods[name], context, (), params, self.timeout_s)
+        except Exception as exc:
+            err = _failed(name, exc, context.request_id)
+            self.observe(name, str(err["code"]))
+            if isinstance(exc, GatewayError):
+                raise
+            raise Internal(context.request_id) from exc
+        self.observe(name, "ok")
+        return result
+
+    async def dispatch(self, body: Any, context: Context) -> list[Response] | Response | None:
+        """Responses for a single request (one object or None) or a batch (a list)."""
+        members = body if isinstance(body, list) else [body]
+        early: list[Response] = []
+        valid: list[dict[str, Any]] = []
+        for member in members:
+            problem = check_member(member)
+            if problem is not None:
+                early.append(error_response(InvalidRequest(problem), context.request_id))
+            elif member["method"] not in self.wrapped:
+                if "id" in member:
+                    early.append(error_response(MethodNotFound(member["method"]),
+                                                context.request_id, member["id"]))
+            else:
+                valid.append(member)
+        answered = await self._run(valid, context) if valid else []
+        responses = early + answered
+        if not isinstance(body, list):
+            return responses[0] if responses else None
+        return responses or None
+
+    async def _run(self, requests: list[dict[str, Any]], context: Context) -> list[Response]:
+        # Members are parsed and checked already: jsonrpcserver's own parsing and
+        # validation steps are handed the list unchanged.
+        out = await dispatch_to_response(
+            requests, self.wrapped, context=context,  # type: ignore[arg-type]
+            deserializer=_unchanged, validator=_unchanged, post_process=to_serializable)
+        return list(out) if out is not None else []
+
+
+def _unchanged(parsed: Any) -> Any:
+    return parsed

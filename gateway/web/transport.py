@@ -1,0 +1,108 @@
+"""The steps every route shares, `/rpc` and the dialect routes alike: JSON answers, the
+body within its limit, a place among the requests in flight, the client's address, the
+caller, and the context a handler is given (docs/rpc.md)."""
+
+from __future__ import annotations
+
+import math
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any, AsyncIterator
+
+import orjson
+from aiohttp import web
+
+from gateway.core import addresses, roles
+from gateway.core.apikeys import Caller
+from gateway.core.credentials import Credential
+from gateway.core.errors import Busy, GatewayError, ParseError, PayloadTooLarge, RetryLater
+from gateway.web import appkeys
+from gateway.web.middlewares import REQUEST_ID
+from methods.context import Context
+
+
+def _exact(value: Any) -> Any:
+    """Decimals (money, rates) as JSON numbers written exactly as they are."""
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value))
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_response(payload: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=orjson.dumps(payload, default=_exact), status=status,
+                        headers=headers, content_type="application/json")
+
+
+def body_limit(app: web.Application, role: str) -> int:
+    limits = app[appkeys.CONFIG].limits
+    return limits.ingest_body_bytes if role == roles.INGEST else limits.body_bytes
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it passes `limit` (never read whole first)."""
+    too_large = PayloadTooLarge(f"the body exceeds the limit of {limit} bytes")
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise too_large
+        return await request.read()  # the announced length is within the limit
+    body = bytearray()
+    while chunk := await request.content.readany():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+def parse(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ParseError(f"the body is not valid JSON: {exc}") from None
+
+
+async def json_body(request: web.Request, caller: Caller) -> Any:
+    """The parsed body, within the body limit of the caller's role."""
+    return parse(await read_body(request, body_limit(request.app, caller.role)))
+
+
+@asynccontextmanager
+async def slot(request: web.Request) -> AsyncIterator[None]:
+    """A place among the requests in flight, or 503 busy."""
+    limit = request.app[appkeys.CONFIG].limits.concurrency
+    in_flight = request.app[appkeys.IN_FLIGHT]
+    if in_flight[0] >= limit:
+        raise Busy(f"{limit} requests are already in flight (the concurrency limit)", 1000)
+    in_flight[0] += 1
+    try:
+        yield
+    finally:
+        in_flight[0] -= 1
+
+
+def client_ip(request: web.Request) -> str:
+    """The client's address: the peer, or the first untrusted `X-Forwarded-For` hop."""
+    # Repeated header lines are one comma-separated list (a proxy may add its own line).
+    forwarded = ", ".join(request.headers.getall("X-Forwarded-For", [])) or None
+    trusted = addresses.networks(request.app[appkeys.CONFIG].proxies.trusted)
+    return addresses.client_ip(request.remote, forwarded, trusted)
+
+
+async def authenticate(request: web.Request, credential: Credential) -> Caller:
+    return await request.app[appkeys.AUTHENTICATOR].authenticate(credential, client_ip(request))
+
+
+def context_for(request: web.Request, caller: Caller) -> Context:
+    app = request.app
+    authenticator = app[appkeys.AUTHENTICATOR]
+    return Context(db=app[appkeys.DB], caller=caller, config=app[appkeys.CONFIG],
+                   request_id=request[REQUEST_ID], server_key=app[appkeys.SERVER_KEY],
+                   methods=app[appkeys.METHODS], forget_key=authenticator.forget,
+                   issue_key=authenticator.issued, submit_export=app[appkeys.EXPORTS].submit)
+
+
+def retry_after(exc: GatewayError) -> dict[str, str]:
+    """`Retry-After` (whole seconds) of a refusal that asks to retry later."""
+    if isinstance(exc, RetryLater):
+        return {"Retry-After": str(max(1, math.ceil(exc.retry_after_ms / 1000)))}
+    return {}

@@ -1,0 +1,53 @@
+"""What a method handler is given, and what the gateway knows of each method."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping
+
+from marshmallow import Schema
+
+from gateway.core.apikeys import Caller
+from gateway.core.config import Config
+from gateway.core.errors import GatewayError
+from gateway.storage import Backend
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Per-call dependencies, handed to every handler as its first argument."""
+
+    db: Backend
+    caller: Caller
+    config: Config
+    request_id: str
+    server_key: str
+    methods: Mapping[str, "RpcMethod"]
+    # Tells the authenticator of this process that a key changed (e.g. was revoked).
+    forget_key: Callable[[str], None] = lambda key_id: None
+    # The fields the registered key-issuing hooks add to a new key's answer, given its id
+    # (`credentials.Registry.issued`): the secrets of the dialects' credential schemes.
+    issue_key: Callable[[str], Mapping[str, Any]] = lambda key_id: {}
+    # Hands a queued export job to the background runner (`methods.exports`).
+    submit_export: Callable[[int], None] = lambda report_id: None
+
+
+Handler = Callable[[Context, Params], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class RpcMethod:
+    """A method: its handler, its params schema (field order = positional order), the
+    roles that may call it, and what the OpenRPC document says of it."""
+
+    handler: Handler
+    params: Schema
+    roles: frozenset[str]
+    summary: str
+    result: Mapping[str, Any] = field(default_factory=dict)  # JSON Schema of the result
+    errors: tuple[type[GatewayError], ...] = ()
+
+
+Methods = Mapping[str, RpcMethod]
