@@ -39,15 +39,6 @@ async def fetch(db: Backend, select: Select, max_rows: int) -> list[Row]:
     return [_named(r, compiled.names) for r in rows]
 
 
-async def stream(db: Backend, select: Select) -> AsyncIterator[Row]:
-    """The rows of a select one by one, read in chunks (for results too large to hold)."""
-    compiled = compile_select(select, db.dialect)
-    async with aclosing(db.stream(compiled.sql, compiled.params)) as chunks:
-        async for chunk in chunks:
-            for raw in chunk:
-                yield _named(raw, compiled.names)
-
-
 async def records(db: Backend, select: Select) -> AsyncIterator[tuple[Any, ...]]:
     """The rows of a select one by one as tuples in the order of `select.columns`, read in
     chunks (for many rows: no dict per row)."""
