@@ -13,7 +13,8 @@ from gateway.storage.backend import Connection
 from methods.context import Context
 
 MASK = "***"
-SECRETS = frozenset({"key", "api_key", "mor_secret", "secret", "password", "hash"})
+SECRETS = frozenset({"key", "api_key", "mor_secret", "secret", "password", "hash",
+                     "private_key"})
 
 
 def masked(value: Any) -> Any:

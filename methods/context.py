@@ -9,6 +9,7 @@ from marshmallow import Schema
 
 from gateway.core.apikeys import Caller
 from gateway.core.config import Config
+from gateway.core.credentials import Issued, KeyOrder
 from gateway.core.errors import GatewayError
 from gateway.storage import Backend
 
@@ -27,11 +28,15 @@ class Context:
     methods: Mapping[str, "RpcMethod"]
     # Tells the authenticator of this process that a key changed (e.g. was revoked).
     forget_key: Callable[[str], None] = lambda key_id: None
-    # The fields the registered key-issuing hooks add to a new key's answer, given its id
-    # (`credentials.Registry.issued`): the secrets of the dialects' credential schemes.
-    issue_key: Callable[[str], Mapping[str, Any]] = lambda key_id: {}
+    # What the registered key-issuing hooks make of a new key (`credentials.Registry.issue`):
+    # the fields they add to its answer (the secrets of the dialects' credential schemes, a
+    # service account's file) and the attributes they keep with it (its public key).
+    issue_key: Callable[[KeyOrder], Issued] = lambda order: Issued({}, {})
     # Hands a queued export job to the background runner (`methods.exports`).
     submit_export: Callable[[int], None] = lambda report_id: None
+    # The absolute URL of `/rpc` as this request's client reaches it (the OpenRPC document's
+    # `servers` entry): the HTTP layer works it out (`gateway/web/urls.py`).
+    rpc_url: str = "http://127.0.0.1:8080/rpc"
 
 
 Handler = Callable[[Context, Params], Awaitable[Any]]

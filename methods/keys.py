@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from gateway.core import apikeys, clock, roles
+from gateway.core.credentials import KeyOrder
 from gateway.core.errors import NotFound
 from gateway.storage import Row
 from gateway.storage import keys as store
 from methods import audited, paging
 from methods.context import Context, Params, RpcMethod
 from methods.tenants import tenant_in_scope
-from methods.validators import cidr
+from methods.validators import Integer, cidr
 
 UNLIMITED = "unlimited"
 KEY = {"type": "object", "properties": {
@@ -23,6 +25,13 @@ KEY = {"type": "object", "properties": {
     "rate_limit": {"type": ["integer", "string", "null"]},
     "created_at": {"type": "string"}, "revoked_at": {"type": ["string", "null"]},
     "last_used_at": {"type": ["string", "null"]}}}
+SERVICE_ACCOUNT = {"type": "object", "properties": {
+    "account_id": {"type": "integer"}, "key_id": {"type": "string"},
+    "private_key": {"type": "string"}, "account_email": {"type": "string"}}}
+
+
+MAX_RATE = 1_000_000  # requests per second: far beyond what one key could need
+RATE = Integer(minimum=1, maximum=MAX_RATE)
 
 
 class RateLimitField(fields.Field):
@@ -31,8 +40,8 @@ class RateLimitField(fields.Field):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         if value == UNLIMITED:
             return apikeys.UNLIMITED
-        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1_000_000:
-            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return int(RATE.deserialize(value))  # out of range: the integers' message
         raise ValidationError('Must be an integer from 1 to 1000000, or "unlimited".')
 
 
@@ -44,9 +53,13 @@ class CreateParams(Schema):
                            validate=validate.Length(max=100))
     expires_at = fields.AwareDateTime(load_default=None, metadata={"description": "RFC 3339"})
     rate_limit = RateLimitField(load_default=None, metadata={
-        "json_schema": {"oneOf": [{"type": "integer", "minimum": 1},
+        "json_schema": {"oneOf": [RATE.json_schema,
                                   {"type": "string", "enum": [UNLIMITED]}]},
         "description": "requests per second, or \"unlimited\"; default the configured limit"})
+    service_account = fields.Boolean(load_default=False, metadata={
+        "description": "also make the key a Voximplant service account: the answer's "
+                       "`service_account` is its credentials file, the only copy of its "
+                       "private key"})
 
     @validates("expires_at")
     def _in_future(self, value: Any, **kwargs: Any) -> None:
@@ -59,14 +72,18 @@ async def create(context: Context, params: Params) -> dict[str, Any]:
         tenant = await tenant_in_scope(conn, context, "tenant",
                                        params["tenant"] or context.caller.tenant)
         key = apikeys.new_key()
+        # the registered key-issuing hooks add to the answer and keep attributes with the
+        # key (docs/auth.md); the host names a service account's e-mail
+        host = urlsplit(context.config.public_url or context.rpc_url).hostname or "localhost"
+        issued = context.issue_key(KeyOrder(key.key_id, tenant["id"], tenant["name"], host,
+                                            params))
         await store.insert(conn, {
             "key_id": key.key_id, "tenant_id": tenant["id"], "role": params["role"],
             "salt": key.salt, "secret_hash": key.secret_hash,
             "ip_allow": " ".join(params["ip_allow"]),
             "expires_at": apikeys.expiry_text(params["expires_at"]),
-            "rate_limit": params["rate_limit"]})
-        # with the fields of the registered key-issuing hooks (docs/auth.md)
-        made = {"key_id": key.key_id, "key": key.plain, **context.issue_key(key.key_id)}
+            "rate_limit": params["rate_limit"], **issued.kept})
+        made = {"key_id": key.key_id, "key": key.plain, **issued.fields}
         await audited.record(conn, context, "keys.create", params, made, f"keys({key.key_id})")
     return made
 
@@ -120,7 +137,8 @@ METHODS = {
         "Create an API key in the caller's subtree; the plain key is shown only here.",
         result={"type": "object", "properties": {"key_id": {"type": "string"},
                                                  "key": {"type": "string"},
-                                                 "mor_secret": {"type": "string"}}}),
+                                                 "mor_secret": {"type": "string"},
+                                                 "service_account": SERVICE_ACCOUNT}}),
     "keys.list": RpcMethod(list_, ListParams(), roles.ADMINS,
                            "The keys of the caller's subtree, without secrets.",
                            result=paging.page_schema(KEY)),

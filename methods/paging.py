@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, validate
+from methods.validators import Integer
 
 MAX_COUNT = 1000  # rows per page: a page is built in memory, so it stays small
 MAX_OFFSET = 10_000  # deeper pages should narrow their filters instead
 DEFAULT_COUNT = 20
 
 
-def count_field(default: int = DEFAULT_COUNT) -> fields.Integer:
-    return fields.Integer(strict=True, load_default=default,
-                          validate=validate.Range(min=1, max=MAX_COUNT))
+def count_field(default: int = DEFAULT_COUNT) -> Integer:
+    return Integer(load_default=default, minimum=1, maximum=MAX_COUNT)
 
 
-def offset_field() -> fields.Integer:
-    return fields.Integer(strict=True, load_default=0,
-                          validate=validate.Range(min=0, max=MAX_OFFSET))
+def offset_field() -> Integer:
+    return Integer(load_default=0, minimum=0, maximum=MAX_OFFSET)
 
 
 def page(rows: list[dict[str, Any]], total: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ async def ping(context: Context, params: Params) -> str:
 
 
 async def discover(context: Context, params: Params) -> dict[str, Any]:
-    return openrpc.document(context.methods)
+    return openrpc.document(context.methods, context.rpc_url)
 
 
 METHODS = {
@@ -28,5 +28,12 @@ METHODS = {
                       result={"type": "string", "enum": ["pong"]}),
     "rpc.discover": RpcMethod(discover, NoParams(), roles.EVERYONE,
                               "The OpenRPC document of this API.",
-                              result={"type": "object"}),
+                              result={"type": "object", "required": ["openrpc", "info", "methods"],
+                                      "properties": {
+                                          "openrpc": {"type": "string"},
+                                          "info": {"type": "object"},
+                                          "servers": {"type": "array",
+                                                      "items": {"type": "object"}},
+                                          "methods": {"type": "array",
+                                                      "items": {"type": "object"}}}}),
 }

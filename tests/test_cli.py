@@ -401,3 +401,198 @@ def test_serve_with_workers_stops_every_worker_on_sigterm(
         reap(workers)
     assert still_serving == [], "workers left running after SIGTERM to gateway serve"
     assert code == 0, log.read_text()
+
+
+# --- serve: the ready line, --host and --port, and what stops it ---------------------------
+
+def one_line(stderr: str) -> str:
+    """A refusal is one line of its own, without a traceback."""
+    assert "Traceback" not in stderr, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def test_serve_prints_one_line_once_it_listens_on_host_and_port(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    key = create_key(tmp_path, env)
+    port = free_port()
+    # --host and --port win over the environment (which names another port)
+    process = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1",
+                                "--port", str(port)], cwd=tmp_path,
+                               env={**env, "GATEWAY_PORT": str(free_port())},
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == f"serving on http://127.0.0.1:{port}\n".encode()
+        check_ping(f"http://127.0.0.1:{port}", key)  # it listens when it says so
+    finally:
+        code = stop(process)
+        rest = process.stdout.read() if process.stdout else b""
+        if process.stdout:
+            process.stdout.close()
+    assert code == 0
+    assert rest == b""  # the line is printed once
+
+
+def test_serve_with_workers_prints_the_ready_line_once(tmp_path: Path,
+                                                       env: dict[str, str]) -> None:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--workers", "2",
+                                "--port", str(port)], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == f"serving on http://127.0.0.1:{port}\n".encode()
+        status, _, _ = get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200
+    finally:
+        code = stop(process)
+        rest = process.stdout.read() if process.stdout else b""
+        if process.stdout:
+            process.stdout.close()
+    assert code == 0
+    assert rest == b""
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_on_a_port_in_use_says_so_in_one_line_and_exits_1(
+        tmp_path: Path, env: dict[str, str], workers: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = gateway(tmp_path, env, "serve", "--workers", workers, "--port", str(port))
+    assert done.returncode == 1
+    assert one_line(done.stderr) == (
+        f"gateway: cannot listen on http://127.0.0.1:{port}: Address already in use")
+    assert done.stdout == ""
+
+
+def test_serve_with_an_unreachable_postgresql_server_says_so_in_one_line_and_exits_1(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    port = free_port()  # nothing listens there
+    done = gateway(tmp_path, env, "serve", "--port", str(free_port()),
+                   GATEWAY_DATABASE=f"postgresql://gw:s3cret@127.0.0.1:{port}/gateway")
+    assert done.returncode == 1
+    line = one_line(done.stderr)
+    assert line.startswith(
+        f"gateway: cannot connect to PostgreSQL at postgresql://gw:***@127.0.0.1:{port}/gateway: "
+    ), line
+    assert "s3cret" not in line
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("url", ["postgresql://gw@db:port/gateway",
+                                 "postgresql://gw@db:99999/gateway"])
+def test_serve_with_a_malformed_postgresql_url_names_database_and_exits_2(
+        tmp_path: Path, env: dict[str, str], url: str) -> None:
+    done = gateway(tmp_path, env, "serve", GATEWAY_DATABASE=url)
+    assert done.returncode == 2
+    assert one_line(done.stderr).startswith(
+        "gateway: invalid configuration: database: not a valid PostgreSQL URL: ")
+    assert done.stdout == ""
+
+
+def test_serve_with_a_bad_port_flag_names_port(tmp_path: Path, env: dict[str, str]) -> None:
+    done = gateway(tmp_path, env, "serve", "--port", "70000")
+    assert done.returncode == 2
+    assert re.search(r"\bport: ", one_line(done.stderr))
+
+
+# --- errors name the flags -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--ip-allow", "x"], "gateway: --ip-allow: Not an IPv4 or IPv6 CIDR: 'x'"),
+    (["--ip", "10.0.0.0/8", "--ip", "y"], "gateway: --ip-allow: Not an IPv4 or IPv6 CIDR: 'y'"),
+    (["--expires", "2020-01-01T00:00:00Z"], "gateway: --expires: Must be in the future."),
+    (["--rate-limit", "0"], "gateway: --rate-limit: "),
+    (["--tenant", "nosuch"], 'gateway: --tenant: Object "tenants(nosuch)" was not found!'),
+], ids=["ip-allow", "ip-second", "expires-past", "rate-zero", "tenant-unknown"])
+def test_a_refused_key_is_one_line_naming_the_flag(tmp_path: Path, env: dict[str, str],
+                                                   args: list[str], message: str) -> None:
+    done = gateway(tmp_path, env, "keys", "create", "--role", "admin", *args)
+    assert done.returncode == 2
+    line = one_line(done.stderr)
+    # the whole line, or (for --rate-limit, whose text is the method's) the flag's name
+    assert line == message or (message.endswith(": ") and line.startswith(message)), line
+    assert db_rows(tmp_path, "SELECT COUNT(*) FROM api_keys") == [(0,)]
+
+
+def test_a_refused_tenant_names_the_flag(tmp_path: Path, env: dict[str, str]) -> None:
+    done = gateway(tmp_path, env, "tenants", "create", "acme", "--timezone", "Mars/Base")
+    assert done.returncode == 2
+    assert one_line(done.stderr).startswith("gateway: --timezone: ")
+
+
+# --- keys list, keys revoke, --version ---------------------------------------------------------
+
+def test_keys_list_shows_every_key_and_its_state(tmp_path: Path, env: dict[str, str]) -> None:
+    assert gateway(tmp_path, env, "tenants", "create", "acme").returncode == 0
+    first = create_key(tmp_path, env).split(".")[0]
+    second = create_key(tmp_path, env, tenant="acme", role="reseller").split(".")[0]
+    done = gateway(tmp_path, env, "keys", "revoke", first)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"key {first} revoked\n"
+    done = gateway(tmp_path, env, "keys", "list")
+    assert done.returncode == 0, done.stderr
+    heading, *lines = done.stdout.splitlines()
+    assert heading.split() == ["KEY", "ID", "TENANT", "ROLE", "STATE", "CREATED", "LAST", "USED"]
+    moment = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    # oldest first: id, tenant, role, state (with when), created, last used ("-": never)
+    # in columns as wide as their widest value, two spaces apart ("revoked <moment>": 28)
+    assert re.fullmatch(rf"{first}  root    admin     revoked {moment}  {moment}  -",
+                        lines[0]), lines
+    assert re.fullmatch(rf"{second}  acme    reseller  active{' ' * 24}{moment}  -",
+                        lines[1]), lines
+    assert len(lines) == 2
+    only = gateway(tmp_path, env, "keys", "list", "--tenant", "acme")
+    assert only.returncode == 0, only.stderr
+    assert [line.split()[0] for line in only.stdout.splitlines()[1:]] == [second]
+
+
+async def test_a_key_revoked_on_the_command_line_is_refused(
+        tmp_path: Path, env: dict[str, str],
+        aiohttp_client: Callable[..., Awaitable[TestClient]]) -> None:
+    key = create_key(tmp_path, env)
+    assert gateway(tmp_path, env, "keys", "revoke", key.split(".")[0]).returncode == 0
+    client = await aiohttp_client(create_app(load_config(
+        None, environ={}, search_default=False,
+        overrides={"database": env["GATEWAY_DATABASE"],
+                   "exports": {"folder": str(tmp_path / "exports")}})))
+    response = await client.post("/rpc", json={"jsonrpc": "2.0", "method": "ping", "id": 1},
+                                 headers={"X-Api-Key": key})
+    assert response.status == 401
+
+
+def test_keys_revoke_of_an_unknown_key_names_key_id_and_exits_2(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    done = gateway(tmp_path, env, "keys", "revoke", "0123456789abcdef")
+    assert done.returncode == 2
+    assert one_line(done.stderr) == (
+        'gateway: KEY_ID: Object "keys(0123456789abcdef)" was not found!')
+    assert done.stdout == ""
+
+
+def test_version_is_the_packages(tmp_path: Path, env: dict[str, str]) -> None:
+    setup = (Path(__file__).resolve().parent.parent / "setup.cfg").read_text(encoding="utf-8")
+    (version,) = re.findall(r"^version = (\S+)$", setup, re.M)
+    done = gateway(tmp_path, env, "--version")
+    assert done.returncode == 0
+    assert done.stdout == f"gateway {version}\n"
+
+
+# --- the environment ---------------------------------------------------------------------------
+
+def test_an_unknown_gateway_variable_stops_any_command_with_its_name(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    done = gateway(tmp_path, env, "migrate", GATEWAY_PROT="9000")
+    assert done.returncode == 2
+    assert one_line(done.stderr) == ("gateway: unknown environment variable GATEWAY_PROT: "
+                                     "no configuration key has that name")
+    assert not (tmp_path / "gateway.db").exists()
+
+
+def test_the_test_suites_variables_are_left_alone(tmp_path: Path, env: dict[str, str]) -> None:
+    done = gateway(tmp_path, env, "migrate", GATEWAY_TEST_POSTGRES_DSN="postgresql://x@y/z")
+    assert done.returncode == 0, done.stderr

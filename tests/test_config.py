@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.core.config import Config, ConfigError, load_config
+from gateway.storage import backend_for
 
 MiB = 1 << 20
 
@@ -172,11 +173,67 @@ def test_list_keys_from_the_environment_are_comma_separated(tmp_path: Path) -> N
     assert config.proxies.trusted == ("10.0.0.0/8", "172.16.0.0/12", "::1/128")
 
 
-def test_prefixed_variables_that_are_not_config_keys_are_ignored() -> None:
+def test_the_test_suites_variables_and_unprefixed_ones_are_ignored() -> None:
     environ = {"GATEWAY_TEST_POSTGRES_DSN": "postgresql://user@localhost/test",
                "GATEWAY_PORT": "9004", "PORT": "1", "DATABASE": "mysql://elsewhere"}
     config = load_config(None, environ=environ, search_default=False)
     assert config == dataclasses.replace(Config(), port=9004)
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"GATEWAY_PROT": "9000"},
+     "unknown environment variable GATEWAY_PROT: no configuration key has that name"),
+    ({"GATEWAY_LIMITS__BATCH": "5", "GATEWAY_LIMITS": "x", "GATEWAY_PORT": "9000"},
+     "unknown environment variables GATEWAY_LIMITS, GATEWAY_LIMITS__BATCH: no configuration "
+     "key has that name"),
+    ({"GATEWAY_database": "sqlite:///x.db"},  # names are upper case
+     "unknown environment variable GATEWAY_database: no configuration key has that name"),
+], ids=["typo", "two-and-a-section", "lower-case"])
+def test_a_prefixed_variable_that_names_no_key_stops_start_up_with_its_name(
+        environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(None, environ=environ, search_default=False)
+    assert str(raised.value) == message
+
+
+def test_a_test_suite_variable_of_any_name_is_left_alone() -> None:
+    environ = {"GATEWAY_TEST_ANYTHING": "1", "GATEWAY_TEST_POSTGRES_DSN": "postgresql://x@y/z"}
+    assert load_config(None, environ=environ, search_default=False) == Config()
+
+
+# --- database URLs ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["postgresql://gw@db:port/gateway",
+                                 "postgresql://gw@db:65536/gateway", "sqlite:///"])
+def test_a_malformed_database_url_names_database(url: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(None, environ={"GATEWAY_DATABASE": url}, search_default=False)
+    assert names_key(str(raised.value), "database"), str(raised.value)
+
+
+@pytest.mark.parametrize("url", ["postgresql://gw:pw@db:5432/gateway", "postgres://db/gateway",
+                                 "postgresql:///gateway", "postgresql://[::1]:5433/gateway",
+                                 "postgresql://gw@db1:5432,db2:5432/gateway"])
+def test_postgresql_urls_libpq_reads_are_accepted(url: str) -> None:
+    config = load_config(None, environ={"GATEWAY_DATABASE": url}, search_default=False)
+    assert config.database == url
+
+
+async def test_sqlite_urls_three_slashes_relative_four_absolute(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    # sqlite:///data/g.db is ./data/g.db; sqlite:////<tmp>/elsewhere/g.db is that absolute
+    # path; both folders are missing and are created
+    for url in ("sqlite:///data/g.db", f"sqlite:///{elsewhere}/g.db"):
+        db = backend_for(load_config(None, environ={"GATEWAY_DATABASE": url},
+                                     search_default=False).database)
+        await db.open()
+        await db.close()
+    assert (work / "data" / "g.db").is_file()
+    assert (elsewhere / "g.db").is_file()
+    assert not (work / str(elsewhere).lstrip("/")).exists()
 
 
 # --- bad values -------------------------------------------------------------------------

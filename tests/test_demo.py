@@ -7,9 +7,11 @@ tests cover both engines.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import io
 import itertools
 import re
@@ -29,6 +31,7 @@ from aiohttp.test_utils import TestClient
 from gateway.core import money, roles
 from gateway.core.clock import DAY
 from gateway.core.config import Config, load_config
+from gateway.tools.commands import call_as_root
 from gateway.tools.demo import catalogue, command, run_demo
 from gateway.tools.demo.charges import Charges
 from gateway.tools.demo.destinations import DESTINATIONS, code_deck
@@ -372,3 +375,38 @@ def test_dialled_numbers_are_real_and_resolve_to_their_destination() -> None:
         for device in customer.devices:
             assert phonenumbers.is_valid_number(phonenumbers.parse("+" + device.number)), \
                 device
+
+
+# --- the keys of a later run ------------------------------------------------------------
+
+def test_a_later_run_revokes_the_keys_the_run_before_printed(tmp_path: Path) -> None:
+    printed = []
+    for _ in range(3):
+        code, out = run(tmp_path, seed=11, calls=100)
+        assert code == 0, out
+        printed.append(dict(KEY_LINE.findall(out)))
+    ids = [{key.split(".")[0] for key in keys.values()} for keys in printed]
+    # 3 runs x 5 roles: 15 keys, the last run's 5 alone valid, none added beyond them
+    stored = dict(rows(tmp_path, "SELECT key_id, revoked_at IS NULL FROM api_keys"))
+    assert len(stored) == 15
+    assert {k for k, valid in stored.items() if valid} == ids[2]
+    assert {k for k, valid in stored.items() if not valid} == ids[0] | ids[1]
+    assert "the 5 keys of the previous run are revoked" in out
+
+
+def test_a_later_run_leaves_keys_made_otherwise_alone_and_prints_a_mor_secret(
+        tmp_path: Path) -> None:
+    assert run(tmp_path, seed=12, calls=100)[0] == 0
+    # a key made as `gateway keys create` makes it
+    mine = asyncio.run(call_as_root(demo_config(tmp_path), "keys.create", {"role": "admin"}))
+    code, out = run(tmp_path, seed=12, calls=100)
+    assert code == 0, out
+    assert rows(tmp_path, f"SELECT revoked_at IS NULL FROM api_keys "
+                          f"WHERE key_id = '{mine['key_id']}'") == [(1,)]
+    # the MOR secret printed is the one MOR's route checks for the admin key printed
+    (secret,) = re.findall(r"^admin key's MOR secret: ([0-9a-f]{32})$", out, re.M)
+    (admin,) = [k for r, k in KEY_LINE.findall(out) if r == "admin"]
+    [(server_key,)] = rows(tmp_path, "SELECT value FROM settings WHERE name = 'server_key'")
+    key_id = admin.split(".")[0]
+    assert secret == hmac.new(server_key.encode(), key_id.encode(),
+                              hashlib.sha256).hexdigest()[:32]

@@ -800,7 +800,7 @@ METHOD_ERRORS = [  # (method, params over MAIN, the error's data)
     pytest.param(TX, {"users_transactions_only": "yes"},
                  {"users_transactions_only": "Not a valid boolean."}, id="tx: a flag"),
     pytest.param(ACD, {"min_waiting_time": -1},
-                 {"min_waiting_time": "Must be greater than or equal to 0."},
+                 {"min_waiting_time": RANGE_MESSAGE.format(0, 2 ** 63 - 1)},
                  id="acd: min_waiting_time"),
     pytest.param(ACD, {"min_waiting_time": "5"}, {"min_waiting_time": "Not a valid integer."},
                  id="acd: min_waiting_time as text"),

@@ -22,7 +22,8 @@ INVALID_PARAMS = -32602
 PARAMS_IN_SPEC_ORDER = {
     "ping": [],
     "rpc.discover": [],
-    "keys.create": ["tenant", "role", "ip_allow", "expires_at", "rate_limit"],
+    # then `service_account` (decisions-2026-12.md section 9), after the spec's five
+    "keys.create": ["tenant", "role", "ip_allow", "expires_at", "rate_limit", "service_account"],
     "keys.list": ["tenant", "count", "offset"],
     "keys.revoke": ["key_id"],
     "tenants.create": ["name", "parent", "timezone"],
@@ -192,7 +193,7 @@ async def test_keys_create_optional_params_are_not_required(client: TestClient) 
     described = method(await fetch_document(client), "keys.create")
     assert {p["name"]: p["required"] for p in described["params"]} == {
         "tenant": False, "role": True, "ip_allow": False, "expires_at": False,
-        "rate_limit": False}
+        "rate_limit": False, "service_account": False}
 
 
 async def test_keys_create_ip_allow_is_an_array_of_strings_defaulting_to_empty(

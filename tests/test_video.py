@@ -358,9 +358,13 @@ async def test_bad_list_params_name_the_field(call: Any, params: dict[str, Any],
     assert invalid_fields(await call(LIST, params)) == {field}
 
 
+# The last page: its first row's offset, (page - 1) * 1000 at the longest page, must fit
+# a signed 64-bit integer; (2**63 - 1) // 1000 = 9223372036854775 keeps it there.
+PAGE_RANGE = "Must be greater than or equal to 1 and less than or equal to 9223372036854775."
+
+
 async def test_page_zero_reads_as_the_design_says(call: Any) -> None:
-    assert (await call(LIST, {"page": 0}))["error"]["data"] == \
-        {"page": "Must be greater than or equal to 1."}
+    assert (await call(LIST, {"page": 0}))["error"]["data"] == {"page": PAGE_RANGE}
 
 
 @pytest.mark.parametrize("params", [
@@ -665,7 +669,7 @@ async def test_validation_on_the_list_route(client: Any, call: Any, key_for: Any
 async def test_page_zero_on_the_route_reads_as_the_design_says(client: Any,
                                                                key_for: Any) -> None:
     assert await get(client, SESSIONS_PATH, basic(await key_for()), [("page", "0")]) == \
-        (406, route_error(1101, "Invalid page", "page: Must be greater than or equal to 1."))
+        (406, route_error(1101, "Invalid page", f"page: {PAGE_RANGE}"))
 
 
 @pytest.mark.parametrize("query", [

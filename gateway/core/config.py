@@ -2,7 +2,8 @@
 
 Each key is a dataclass field; its type, default and validator live beside it. Environment
 overrides are `GATEWAY_` + the upper-case key path joined by `__`
-(`GATEWAY_LIMITS__BATCH_CALLS=50`). A bad or unknown key stops start-up with its name.
+(`GATEWAY_LIMITS__BATCH_CALLS=50`). A bad or unknown key, or a `GATEWAY_` variable that names
+no key (other than the test suite's `GATEWAY_TEST_*`), stops start-up with its name.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import ipaddress
 import os
 import types
 import typing
+import urllib.parse
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ import yaml
 from marshmallow import Schema, ValidationError, fields, validate
 
 ENV_PREFIX = "GATEWAY_"
+TEST_PREFIX = "GATEWAY_TEST_"  # the test suite's own variables, not configuration
 DEFAULT_FILE = "config.yaml"
 
 
@@ -37,8 +40,25 @@ def _zone(value: str) -> None:
 
 
 def _database_url(value: str) -> None:
-    if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+    if value.startswith("sqlite:///"):
+        if value == "sqlite:///":
+            raise ValidationError("sqlite:/// names no file: sqlite:///relative/path or "
+                                  "sqlite:////absolute/path")
+        return
+    if not value.startswith(("postgresql://", "postgres://")):
         raise ValidationError("must be sqlite:///PATH or postgresql://...")
+    parts = urllib.parse.urlsplit(value)
+    if "," not in parts.netloc:  # several hosts (libpq's failover form) carry several ports
+        try:
+            parts.port
+        except ValueError as exc:
+            raise ValidationError(f"not a valid PostgreSQL URL: {exc}") from None
+
+
+def _public_url(value: str) -> None:
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationError("must be an absolute http:// or https:// URL")
 
 
 def _cidr(value: str) -> None:
@@ -103,18 +123,35 @@ class Log:
 
 
 @dataclass(frozen=True)
+class Tls:
+    """HTTPS for `gateway serve`: the server's certificate chain and its private key, PEM
+    files (both, or neither for plain HTTP)."""
+
+    cert: str | None = None
+    key: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.cert is None) != (self.key is None):
+            raise ConfigError("invalid configuration: tls.cert and tls.key must be set together")
+
+
+@dataclass(frozen=True)
 class Config:
     database: str = field(default="sqlite:///./gateway.db", metadata=_check(_database_url))
     host: str = "127.0.0.1"
     port: int = field(default=8080, metadata=_check(validate.Range(min=0, max=65535)))
     timezone: str = field(default="UTC", metadata=_check(_zone))
     default_code_deck_id: int | None = None
+    # Where clients reach the gateway (the OpenRPC document's `servers` URL), when the
+    # request's own scheme and host are not it.
+    public_url: str | None = field(default=None, metadata=_check(_public_url))
     limits: Limits = field(default_factory=Limits)
     exports: Exports = field(default_factory=Exports)
     metrics: Metrics = field(default_factory=Metrics)
     proxies: Proxies = field(default_factory=Proxies)
     secrets: Secrets = field(default_factory=Secrets)
     log: Log = field(default_factory=Log)
+    tls: Tls = field(default_factory=Tls)
 
 
 _CIDR_LISTS = {(Metrics, "allow"), (Proxies, "trusted")}
@@ -192,6 +229,11 @@ def _is_list_key(path: tuple[str, ...]) -> bool:
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     known = _known_paths(Config)
+    unknown = sorted(name for name in environ if name.startswith(ENV_PREFIX)
+                     and not name.startswith(TEST_PREFIX) and name[len(ENV_PREFIX):] not in known)
+    if unknown:
+        raise ConfigError(f"unknown environment variable{'s' * (len(unknown) > 1)} "
+                          f"{', '.join(unknown)}: no configuration key has that name")
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name[len(ENV_PREFIX):] not in known:
             continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.storage.backend import Backend, Connection, Row
+from gateway.storage.backend import Backend, Connection, DatabaseUnavailable, Row
 from gateway.storage.postgresql import PostgreSQLBackend
 from gateway.storage.sqlite import SQLiteBackend
 
@@ -20,4 +20,5 @@ def backend_for(url: str) -> Backend:
     raise UnsupportedDatabase(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 
 
-__all__ = ["Backend", "Connection", "Row", "UnsupportedDatabase", "backend_for"]
+__all__ = ["Backend", "Connection", "DatabaseUnavailable", "Row", "UnsupportedDatabase",
+           "backend_for"]

@@ -13,6 +13,13 @@ from typing import Any, AsyncContextManager, AsyncGenerator, Protocol, Sequence
 from gateway.storage.dialect import Dialect
 
 Row = dict[str, Any]
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened (unreachable server, refused login, unwritable file);
+    the message says which database and why, without its password."""
+
+
 Params = Sequence[Any]
 # A streamed row as the driver reads it (`sqlite3.Row`, `asyncpg.Record`): its values by
 # position, in the order of the query's columns, or by column name; no dict per row.

@@ -3,7 +3,7 @@ sessions and their events, and the history reports (export jobs). Each is its te
 
 from __future__ import annotations
 
-from gateway.storage.attributes import Attribute, Kind, plain
+from gateway.storage.attributes import Attribute, Kind, Related, plain
 from gateway.storage.sources import Source
 
 
@@ -28,7 +28,11 @@ ACD_SESSIONS = Kind(Source("acd_sessions"), {
                "waiting_duration", "in_service_duration", "after_service_duration",
                "operator_hangup", "unserviced", "rejected"),
     **_columns("acd_request_id", text=("acd_request_id",)),
-}, tenant="tenant_id")
+}, tenant="tenant_id", related={
+    # the custom data its events carry (the session's own, as the queue reported it)
+    "event_custom_data": Related(
+        "acd_session_events ce WHERE ce.acd_session_id = acd_sessions.id", "ce.custom_data"),
+})
 
 ACD_EVENTS = Kind(Source("acd_session_events e JOIN acd_sessions a ON a.id = e.acd_session_id"), {
     "id": plain("e.id"), "acd_session_id": plain("e.acd_session_id"), "time": plain("e.time"),
@@ -42,4 +46,7 @@ HISTORY_REPORTS = Kind(Source("history_reports"), {
     **_columns("history_type", "file_name", "params", "calculated_data", "status", "error",
                text=("history_type", "file_name", "params", "calculated_data", "status",
                      "error")),
+    # the name of the application the job's request named by id
+    "application_name": plain("(SELECT ap.name FROM applications ap "
+                              "WHERE ap.id = history_reports.application_id)", text=True),
 }, tenant="tenant_id")

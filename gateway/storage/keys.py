@@ -9,16 +9,17 @@ from gateway.storage.backend import Connection, Row
 
 _COLUMNS = ("k.key_id, k.tenant_id, t.name AS tenant, t.path AS tenant_path, k.role, k.salt, "
             "k.secret_hash, k.ip_allow, k.expires_at, k.rate_limit, k.created_at, "
-            "k.revoked_at, k.last_used_at")
+            "k.revoked_at, k.last_used_at, k.public_key")
 _FROM = "api_keys k JOIN tenants t ON t.id = k.tenant_id"
 
 
 async def insert(conn: Connection, key: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO api_keys (key_id, tenant_id, role, salt, secret_hash, ip_allow, "
-        "expires_at, rate_limit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "expires_at, rate_limit, created_at, public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (key["key_id"], key["tenant_id"], key["role"], key["salt"], key["secret_hash"],
-         key["ip_allow"], key["expires_at"], key["rate_limit"], clock.to_text(clock.now())))
+         key["ip_allow"], key["expires_at"], key["rate_limit"], clock.to_text(clock.now()),
+         key.get("public_key")))
 
 
 async def by_id(conn: Connection, key_id: str) -> Row | None:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import urllib.parse
 from contextlib import asynccontextmanager
 from typing import Any, AsyncGenerator, AsyncIterator, Sequence
 
 import asyncpg
 
 from gateway.storage import migrations
-from gateway.storage.backend import Connection, Delegating, Params, Record, Row
+from gateway.storage.backend import Connection, DatabaseUnavailable, Delegating, Params, Record, Row
 from gateway.storage.dialect import Dialect
 
 # Batch members run concurrently (up to the batch limit); beyond the pool they queue.
 POOL_MIN, POOL_MAX = 1, 10
+CONNECT_TIMEOUT_S = 10  # a server that does not answer by then is reported unreachable
 MIGRATION_LOCK = 7_150_001  # advisory lock key: one process migrates at a time
 
 DIALECT = Dialect(name="postgresql", collation=' COLLATE "C"', native_rollup=True,
@@ -66,6 +69,16 @@ class _Conn:
                 yield rows
 
 
+def without_password(dsn: str) -> str:
+    """The URL with its password, if any, as `***` (for messages)."""
+    parts = urllib.parse.urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    user, _, host = parts.netloc.rpartition("@")
+    return urllib.parse.urlunsplit(parts._replace(
+        netloc=f"{user.split(':', 1)[0]}:***@{host}"))
+
+
 class PostgreSQLBackend(Delegating):
     dialect = DIALECT
     engine = DIALECT.name
@@ -75,7 +88,14 @@ class PostgreSQLBackend(Delegating):
         self._pool: asyncpg.Pool | None = None
 
     async def open(self) -> None:
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=POOL_MIN, max_size=POOL_MAX)
+        try:
+            self._pool = await asyncpg.create_pool(self.dsn, min_size=POOL_MIN,
+                                                   max_size=POOL_MAX, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                ValueError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise DatabaseUnavailable(
+                f"cannot connect to PostgreSQL at {without_password(self.dsn)}: {reason}") from exc
         try:
             await self._migrate()
         except BaseException:

@@ -17,7 +17,7 @@ from typing import AsyncGenerator, AsyncIterator, Sequence
 import aiosqlite
 
 from gateway.storage import migrations
-from gateway.storage.backend import Connection, Delegating, Params, Record, Row
+from gateway.storage.backend import Connection, DatabaseUnavailable, Delegating, Params, Record, Row
 from gateway.storage.dialect import Dialect, Setting
 
 READERS = 4  # concurrent reads; SQLite in WAL mode serves them while the writer commits
@@ -110,10 +110,15 @@ class SQLiteBackend(Delegating):
         self._all: list[_Conn] = []
 
     async def open(self) -> None:
-        if self.path != ":memory:" and Path(self.path).parent != Path(""):
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._writer = await _connect(self.path)
+            if self.path != ":memory:" and Path(self.path).parent != Path(""):
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            writer = await _connect(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise DatabaseUnavailable(
+                f"cannot open the SQLite database {self.path}: {exc}") from exc
+        try:
+            self._writer = writer
             self._all.append(self._writer)
             await self._migrate()
             for _ in range(READERS):

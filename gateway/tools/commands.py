@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import signal
+import socket
+import sys
 import time
+from dataclasses import replace
 from functools import partial
 from typing import Any, Awaitable, Callable, TypeVar
 
@@ -18,7 +21,7 @@ from aiohttp import web
 from gateway.core.config import Config
 from gateway.core.credentials import Registry
 from gateway.storage import Backend, backend_for
-from gateway.web import dialects
+from gateway.web import dialects, tls
 from gateway.web.app import create_app, prepare_store
 from gateway.web.auth import root_admin
 from gateway.web.dispatch import bind_params
@@ -54,7 +57,7 @@ async def as_root(config: Config, work: Callable[[Context], Awaitable[T]]) -> T:
         return await work(Context(db=db, caller=root_admin("command-line", "local"),
                                   config=config, request_id="command-line",
                                   server_key=server_key, methods=all_methods(),
-                                  issue_key=partial(credentials.issued, server_key)))
+                                  issue_key=partial(credentials.issue, server_key)))
     return await with_store(config, run)
 
 
@@ -70,13 +73,53 @@ async def call_as_root(config: Config, method: str, params: dict[str, Any]) -> A
     return await as_root(config, lambda context: call(context, method, params))
 
 
-def _serve_one(config: Config, reuse_port: bool) -> None:
+class CannotServe(Exception):
+    """The configured address cannot be listened on; the message says which and why."""
+
+
+def url(host: str, port: int) -> str:
+    """The address `host:port` as a URL (an IPv6 host in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def listening_sockets(host: str, port: int, reuse_port: bool) -> list[socket.socket]:
+    """Sockets bound to every address of `host` (not listening yet), as aiohttp would bind
+    them; `CannotServe` when one cannot be bound (the port is taken, the address is not
+    this machine's)."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                       flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise CannotServe(f"cannot listen on {url(host, port)}: {exc.strerror}") from None
+    bound: list[socket.socket] = []
+    chosen = port  # port 0: every address gets the port the first one was given
+    try:
+        for family, kind, proto, _, address in addresses:
+            sock = socket.socket(family, kind, proto)
+            bound.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((address[0], chosen, *address[2:]))
+            chosen = chosen or sock.getsockname()[1]
+    except OSError as exc:
+        for sock in bound:
+            sock.close()
+        raise CannotServe(f"cannot listen on {url(host, port)}: {exc.strerror}") from None
+    return bound
+
+
+def _serve_one(config: Config, reuse_port: bool, ready: Callable[[int], None]) -> None:
     # A worker starts with the default signal actions (not its parent's handlers): a
     # SIGTERM before the app is up simply ends it; once up, aiohttp shuts it down.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    web.run_app(create_app(config), host=config.host, port=config.port,
-                reuse_port=reuse_port or None, print=None, loop=_event_loop())
+    sockets = listening_sockets(config.host, config.port, reuse_port)
+    port = sockets[0].getsockname()[1]
+    web.run_app(create_app(config), sock=sockets, print=lambda message: ready(port),
+                ssl_context=tls.server_context(config.tls), loop=_event_loop())
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:
@@ -88,16 +131,44 @@ def _event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
+def _started(event: Any, port: int) -> None:
+    event.set()
+
+
+def _worker(config: Config, started: Any) -> None:
+    try:
+        _serve_one(config, True, partial(_started, started))
+    except CannotServe as exc:
+        print(f"gateway: {exc}", file=sys.stderr, flush=True)
+        sys.exit(1)
+
+
 WORKER_STOP_S = 5.0  # a worker gets this long to finish after SIGTERM, then it is killed
 
 
-def serve(config: Config, workers: int) -> None:
-    """Serve in this process, or in `workers` processes sharing the port."""
+def _say_ready(config: Config, port: int) -> None:
+    link = url(config.host, port)
+    if tls.server_context(config.tls) is not None:
+        link = link.replace("http://", "https://", 1)
+    print(f"serving on {link}", flush=True)
+
+
+def serve(config: Config, workers: int) -> int:
+    """Serve in this process, or in `workers` processes sharing the port; print one line
+    once the port is listened on. `CannotServe` when it cannot be bound, and
+    `DatabaseUnavailable` when the database cannot be opened, before anything is served."""
+    tls.server_context(config.tls)  # a TLS file that cannot be used stops start-up first
+    asyncio.run(migrate(config))  # create or migrate once, and find a database fault first
     if workers == 1:
-        _serve_one(config, False)
-        return
-    processes = [multiprocessing.Process(target=_serve_one, args=(config, True))
-                 for _ in range(workers)]
+        _serve_one(config, False, partial(_say_ready, config))
+        return 0
+    probe = listening_sockets(config.host, config.port, True)
+    config = replace(config, port=probe[0].getsockname()[1])  # port 0: one port for all
+    for sock in probe:
+        sock.close()
+    started = [multiprocessing.Event() for _ in range(workers)]
+    processes = [multiprocessing.Process(target=_worker, args=(config, event))
+                 for event in started]
     stopping: list[float] = []
 
     def stop(signum: int, frame: object) -> None:
@@ -111,10 +182,18 @@ def serve(config: Config, workers: int) -> None:
     signal.signal(signal.SIGINT, stop)
     for process in processes:
         process.start()
+    announced, failed = False, False
     while any(p.is_alive() for p in processes):
+        if not announced and all(event.is_set() for event in started):
+            _say_ready(config, config.port)
+            announced = True
+        if not stopping and any(p.exitcode not in (None, 0) for p in processes):
+            failed = True
+            stop(signal.SIGTERM, None)  # a worker that failed ends the others
         if stopping and time.monotonic() - stopping[0] > WORKER_STOP_S:
             for process in processes:
                 if process.is_alive():
                     process.kill()  # past its grace period
         for process in processes:
             process.join(0.1)
+    return 1 if failed or (not stopping and any(p.exitcode for p in processes)) else 0

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hmac
 import time
-from typing import Any, Mapping
+from typing import Mapping
 
 from gateway.core import clock, roles
 from gateway.core.addresses import in_networks, networks
 from gateway.core.apikeys import UNLIMITED, Caller, hash_secret
-from gateway.core.credentials import Credential, Proof, Registry
+from gateway.core.credentials import Credential, Issued, KeyOrder, NamedKey, Proof, Registry
 from gateway.core.errors import AuthenticationFailed
 from gateway.storage import Backend, Row
 from gateway.storage import keys as key_store
@@ -49,6 +49,15 @@ def credential(headers: Mapping[str, str]) -> str | None:
     return None
 
 
+def credential_or_token(headers: Mapping[str, str], registry: Registry) -> Credential:
+    """The key sent as `credential` reads it, or a bearer token of a registered scheme's
+    shape (a service account's JWT) read into its proof."""
+    sent = credential(headers)
+    if sent and "X-Api-Key" not in headers and (proof := registry.token(sent)) is not None:
+        return proof
+    return sent
+
+
 class Authenticator:
     """Turns a credential and a client IP into a `Caller`, or raises `AuthenticationFailed`.
 
@@ -67,9 +76,10 @@ class Authenticator:
         """Drop a cached key (after it changed, e.g. was revoked)."""
         self._rows.pop(key_id, None)
 
-    def issued(self, key_id: str) -> dict[str, Any]:
-        """What the registered key-issuing hooks add to a new key's answer."""
-        return self.registry.issued(self.server_key, key_id)
+    def issued(self, order: KeyOrder) -> Issued:
+        """What the registered key-issuing hooks make of a new key: the fields they add to
+        its answer, and the attributes they keep with it."""
+        return self.registry.issue(self.server_key, order)
 
     async def _row(self, key_id: str) -> Row | None:
         moment = time.monotonic()
@@ -88,25 +98,36 @@ class Authenticator:
     async def authenticate(self, credential: Credential, ip: str) -> Caller:
         if isinstance(credential, Proof):
             return await self._proven(credential, ip)
-        if not credential:
+        tenant_id = credential.tenant_id if isinstance(credential, NamedKey) else None
+        key = credential.key if isinstance(credential, NamedKey) else credential
+        if not key:
             raise AuthenticationFailed("no API key was sent")
-        key_id, dot, secret = credential.partition(".")
+        key_id, dot, secret = key.partition(".")
         row = await self._row(key_id) if dot and secret else None
         if row is None or not hmac.compare_digest(
                 row["secret_hash"], hash_secret(row["salt"], secret)):
             raise AuthenticationFailed("unknown API key")
+        if tenant_id is not None and tenant_id != row["tenant_id"]:
+            raise AuthenticationFailed("account_id is not the key's account")
         return await self._admit(key_id, row, ip)
 
     async def _proven(self, proof: Proof, ip: str) -> Caller:
         """The caller of a key named by its id alone, whose request proves the key under a
         registered scheme. Raises `WrongProof` when the key exists but the proof is wrong,
-        else the same refusals as a plain key, in the same order (the proof takes the
-        secret's place)."""
+        `KeyExpired` when the proof has lapsed (a token), else the same refusals as a plain
+        key, in the same order (the proof takes the secret's place)."""
         row = await self._row(proof.key_id) if proof.key_id else None
         if row is None:
             raise AuthenticationFailed("unknown API key")
-        if not proof.holds(self.registry.secret(proof.scheme, self.server_key, proof.key_id)):
+        stored = self.registry.stored(proof.scheme)
+        secret = (row[stored] if stored is not None
+                  else self.registry.secret(proof.scheme, self.server_key, proof.key_id))
+        if not secret or not proof.holds(secret):
             raise WrongProof("the request's proof of the key is wrong")
+        if proof.tenant_id is not None and proof.tenant_id != row["tenant_id"]:
+            raise WrongProof("the token's issuer is not the key's account")
+        if proof.expires_at is not None and proof.expires_at <= clock.now():
+            raise KeyExpired("the token has expired")
         return await self._admit(proof.key_id, row, ip)
 
     async def _admit(self, key_id: str, row: Row, ip: str) -> Caller:

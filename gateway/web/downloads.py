@@ -11,12 +11,18 @@ from aiohttp import web
 CHUNK = 1 << 16
 
 
-async def send_file(request: web.Request, path: Path, name: str) -> web.StreamResponse:
-    """A report's file as CSV: the stored gzip bytes as they are (`Content-Encoding:
-    gzip`) when the client accepts gzip, else decompressed as it goes out."""
+CSV_TYPE = "text/csv; charset=utf-8"
+OCTET_STREAM = "application/octet-stream"  # as Voximplant's clients expect the file
+
+
+async def send_file(request: web.Request, path: Path, name: str,
+                    content_type: str = CSV_TYPE) -> web.StreamResponse:
+    """A report's file (CSV) as `content_type`: the stored gzip bytes as they are
+    (`Content-Encoding: gzip`) when the client accepts gzip, else decompressed as it goes
+    out."""
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
     response = web.StreamResponse(headers={
-        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Type": content_type,
         "Content-Disposition": f'attachment; filename="{name}"'})
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"

@@ -11,6 +11,8 @@ from methods.context import Methods, RpcMethod
 from methods.openrpc import field_schema, schema_object
 
 OPENAPI_VERSION = "3.1.0"
+# The form bodies a POST route reads (gateway/web/dialects/forms.py).
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _query_params(dialect: Dialect, route: Route, method: RpcMethod) -> list[dict[str, Any]]:
@@ -32,6 +34,17 @@ def _query_params(dialect: Dialect, route: Route, method: RpcMethod) -> list[dic
     return out + [option.openapi() for option in dialect.reader.options]
 
 
+def _responses(dialect: Dialect, method: RpcMethod) -> dict[str, Any]:
+    """The dialect's answers, and the HTTP server's own refusals (a request line or header
+    over aiohttp's 8190 bytes is answered 400 in plain text before any route runs)."""
+    out = dialect.renderer.responses(dict(method.result), dialect.error_schema)
+    fallback = out.setdefault("default", {"description": "an error", "content": {}})
+    fallback = out["default"] = {**fallback, "content": {
+        **fallback.get("content", {}), "text/plain": {"schema": {"type": "string"}}}}
+    fallback["description"] += "; or, in plain text, a refusal of the HTTP server itself"
+    return out
+
+
 def _operation(dialect: Dialect, route: Route, verb: str, name: str,
                method: RpcMethod) -> dict[str, Any]:
     operation: dict[str, Any] = {
@@ -39,18 +52,30 @@ def _operation(dialect: Dialect, route: Route, verb: str, name: str,
         # operation ids are unique in a document: one per verb when a route has several
         "operationId": name if len(dialect.verbs) == 1 else f"{name}.{verb}",
         "security": [dict(requirement) for requirement in dialect.credential.security],
-        "responses": dialect.renderer.responses(dict(method.result), dialect.error_schema),
+        "responses": _responses(dialect, method),
     }
     if dialect.reader.location == "body":
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": schema_object(method.params)}}}
         return operation
-    operation["parameters"] = params = _query_params(dialect, route, method)
-    if verb == "post":  # the same fields may come as a form instead
-        operation["requestBody"] = {"required": False, "content": {
-            "application/x-www-form-urlencoded": {"schema": {
-                "type": "object",
-                "properties": {p["name"]: p["schema"] for p in params}}}}}
+    params = _query_params(dialect, route, method)
+    if verb != "post":
+        operation["parameters"] = params
+        return operation
+    # A POST reads the query and then the form. Its fields are declared once, in the form,
+    # except where a dialect's clients send them in the query too (MOR's seed example sends
+    # `u` and `hash` there): then in both, neither required (decisions, section 11).
+    both = dialect.reader.query_on_post
+    fields = [p for p in params if p["in"] == "query"]
+    operation["parameters"] = [p for p in params if p["in"] != "query"] + (
+        [dict(p, required=False) for p in fields] if both else [])
+    form: dict[str, Any] = {"type": "object",
+                            "properties": {p["name"]: p["schema"] for p in fields}}
+    required = [p["name"] for p in fields if p["required"] and not both]
+    if required:
+        form["required"] = required
+    operation["requestBody"] = {"required": bool(required), "content": {
+        kind: {"schema": form} for kind in FORM_TYPES}}
     return operation
 
 
@@ -66,6 +91,9 @@ def document(methods: Methods, dialects: Sequence[Dialect]) -> dict[str, Any]:
                 paths.setdefault(route.path, {}).update(
                     {verb: _operation(dialect, route, verb, name, methods[name])
                      for verb in verbs})
+            elif name is None and route.operation is not None:  # a route of its own (login)
+                paths.setdefault(route.path, {}).update(
+                    {verb.lower(): dict(route.operation) for verb in dialect.verbs})
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "Telecom reporting gateway: dialect routes", "version": __version__},

@@ -4,7 +4,9 @@ caller, and the context a handler is given (docs/rpc.md)."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, AsyncIterator
@@ -16,7 +18,7 @@ from gateway.core import addresses, roles
 from gateway.core.apikeys import Caller
 from gateway.core.credentials import Credential
 from gateway.core.errors import Busy, GatewayError, ParseError, PayloadTooLarge, RetryLater
-from gateway.web import appkeys
+from gateway.web import appkeys, urls
 from gateway.web.middlewares import REQUEST_ID
 from methods.context import Context
 
@@ -54,11 +56,24 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return bytes(body)
 
 
+# A run of 19 or more digits outside a fraction or exponent: maybe an integer beyond 64 bits
+# (or a long number inside a string). orjson reads such an integer as a float, so the
+# body is read again with the standard library, which keeps it an exact integer, for the
+# params' own range check to refuse it by name (docs/rpc.md, "Integers").
+_LONG_INTEGER = re.compile(rb"(?<![0-9.eE+-])-?[0-9]{19,}(?![0-9.eE])")
+
+
 def parse(body: bytes) -> Any:
     try:
-        return orjson.loads(body)
+        parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ParseError(f"the body is not valid JSON: {exc}") from None
+    if _LONG_INTEGER.search(body):
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):  # over 4300 digits, or nested past its limit
+            return parsed
+    return parsed
 
 
 async def json_body(request: web.Request, caller: Caller) -> Any:
@@ -98,7 +113,8 @@ def context_for(request: web.Request, caller: Caller) -> Context:
     return Context(db=app[appkeys.DB], caller=caller, config=app[appkeys.CONFIG],
                    request_id=request[REQUEST_ID], server_key=app[appkeys.SERVER_KEY],
                    methods=app[appkeys.METHODS], forget_key=authenticator.forget,
-                   issue_key=authenticator.issued, submit_export=app[appkeys.EXPORTS].submit)
+                   issue_key=authenticator.issued, submit_export=app[appkeys.EXPORTS].submit,
+                   rpc_url=urls.rpc_url(request))
 
 
 def retry_after(exc: GatewayError) -> dict[str, str]:

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from gateway.core import addresses
 from gateway.core.errors import GatewayError, InvalidRequest, MethodNotAllowed, UnsupportedMediaType
-from gateway.web import appkeys, auth, openapi
+from gateway.web import appkeys, auth, openapi, urls
 from gateway.web.dialects import DIALECTS
 from gateway.web.dispatch import error_response
 from gateway.web.middlewares import REQUEST_ID
@@ -56,7 +56,8 @@ def check_post_json(request: web.Request, path: str) -> None:
 
 async def _serve(request: web.Request) -> web.Response:
     app = request.app
-    caller = await authenticate(request, auth.credential(request.headers))
+    caller = await authenticate(request, auth.credential_or_token(
+        request.headers, request.app[appkeys.AUTHENTICATOR].registry))
     parsed = await json_body(request, caller)
     cost = check_batch(parsed, app[appkeys.CONFIG].limits.batch_calls)
     await app[appkeys.RATE_LIMITER].charge(caller, cost)
@@ -94,7 +95,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def openrpc_document(request: web.Request) -> web.Response:
-    return json_response(openrpc.document(request.app[appkeys.METHODS]))
+    return json_response(openrpc.document(request.app[appkeys.METHODS], urls.rpc_url(request)))
 
 
 async def openapi_document(request: web.Request) -> web.Response:

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from methods.validators import zone_name
+from methods.validators import Integer, NotEmpty, zone_name
 
 LEG_FIELDS = ("leg_id", "src_party_id", "dst_party_id", "companies_id", "owner_users_id",
               "clients_id", "clients_name", "accounts_id", "accounts_name", "accounts_ident",
@@ -22,13 +22,11 @@ MAX_LIMIT = 100_000  # the spec's bound on `limit`: the top rows of a report, no
 EMPTY = "Empty value is not allowed"
 
 
-def _not_empty(value: list[Any]) -> None:
-    if not value:
-        raise ValidationError(EMPTY)
+_not_empty = NotEmpty(EMPTY)
 
 
 def _ids() -> fields.List:
-    return fields.List(fields.Integer(strict=True), validate=_not_empty)
+    return fields.List(Integer(), validate=_not_empty)
 
 
 def _texts() -> fields.List:
@@ -61,14 +59,16 @@ def _field_name(value: str) -> None:
 class QueryParams(Schema):
     return_fields = fields.List(fields.String(), required=True, metadata={
         "description": "fields of each row: singular fields group, aggregated fields sum",
-        "json_schema": {"type": "array", "items": {"type": "string", "enum": list(FIELDS)}}})
+        "json_schema": {"type": "array", "items": {"type": "string", "enum": list(FIELDS)},
+                        "minItems": 1, "uniqueItems": True}})
     filters = fields.Nested(Filters, load_default=dict)
     order = fields.List(fields.String(), load_default=list, metadata={
-        "description": "`field` or `-field` (descending); each in return_fields"})
-    limit = fields.Integer(strict=True, load_default=None, allow_none=True,
-                           validate=validate.Range(min=1, max=MAX_LIMIT))
+        "description": "`field` or `-field` (descending); each in return_fields",
+        "json_schema": {"type": "array", "items": {"type": "string", "enum": [
+            *FIELDS, *(f"-{name}" for name in FIELDS)]}}})
+    limit = Integer(load_default=None, allow_none=True, minimum=1, maximum=MAX_LIMIT)
     group = fields.String(load_default=None, allow_none=True, validate=validate.OneOf([ROLLUP]))
-    code_decks_id = fields.Integer(strict=True, load_default=None, allow_none=True, metadata={
+    code_decks_id = Integer(load_default=None, allow_none=True, metadata={
         "description": "code deck of *_rates_code_name; default each leg's own deck"})
     timezone = fields.String(load_default=None, allow_none=True, validate=zone_name,
                              metadata={"description": "IANA zone of the times; default UTC"})

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from methods.ingest.record_fields import Currency
-from methods.validators import zone_name
+from methods.validators import Integer, zone_name
 
 GROUP_FLAGS = ("group_by_user", "group_by_device", "group_by_terminator", "group_by_provider",
                "group_by_dst_group", "group_by_dst", "group_by_day", "group_by_hour",
@@ -18,16 +18,15 @@ OBJECT_FILTERS = {"s_originator_id": "clients", "s_terminator_id": "clients",
 FLAGS = (*GROUP_FLAGS, "use_real_billsec", "from_user_perspective", "profit_show")
 DEFAULT_CURRENCY = "USD"
 # Unix seconds from 1970 to the end of 2099: the times a call can have, with room to spare.
-TIMES = validate.Range(min=0, max=4_102_444_799)
+TIMES = {"minimum": 0, "maximum": 4_102_444_799}
 
 
-def _flag() -> fields.Integer:
-    return fields.Integer(strict=True, load_default=0, validate=validate.OneOf([0, 1]))
+def _flag() -> Integer:
+    return Integer(load_default=0, minimum=0, maximum=1, validate=validate.OneOf([0, 1]))
 
 
-def _optional_int(minimum: int = 0) -> fields.Integer:
-    return fields.Integer(strict=True, load_default=None, allow_none=True,
-                          validate=validate.Range(min=minimum, max=2 ** 62))
+def _optional_int(minimum: int = 0) -> Integer:
+    return Integer(load_default=None, allow_none=True, minimum=minimum, maximum=2 ** 62)
 
 
 def _pattern() -> fields.String:
@@ -36,11 +35,10 @@ def _pattern() -> fields.String:
 
 
 class AggregateParams(Schema):
-    from_ = fields.Integer(strict=True, load_default=None, allow_none=True, data_key="from",
-                           validate=TIMES,
-                           metadata={"description": "Unix seconds; default today 00:00:00"})
-    till = fields.Integer(strict=True, load_default=None, allow_none=True, validate=TIMES,
-                          metadata={"description": "Unix seconds; default today 23:59:59"})
+    from_ = Integer(load_default=None, allow_none=True, data_key="from", **TIMES,
+                    metadata={"description": "Unix seconds; default today 00:00:00"})
+    till = Integer(load_default=None, allow_none=True, **TIMES,
+                   metadata={"description": "Unix seconds; default today 23:59:59"})
     a_currency = Currency(load_default=DEFAULT_CURRENCY)
     group_by_user = _flag()
     group_by_device = _flag()

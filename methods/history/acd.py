@@ -3,14 +3,16 @@ subtree whose `begin_time` lies in a UTC range, with their events on request.
 
 The flag filters (`operator_hangup`, `unserviced`, `rejected`) are off unless given; a
 session that never reported a flag matches neither `true` nor `false`, and one without a
-waiting time never passes `min_waiting_time`.
+waiting time never passes `min_waiting_time`. `custom_data` matches a session one of
+whose events carries exactly that custom data; `callerid` matches none (a queue session
+here records no caller number).
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from gateway.core import roles
 from gateway.core.clock import UTC_ZONE
@@ -20,9 +22,10 @@ from gateway.storage import history_ledgers as ledgers
 from methods import paging
 from methods.answers import without_nulls
 from methods.context import Context, Params, RpcMethod
-from methods.history.common import (bounded_range, date_field, flag, id_list, listed,
-                                    listing_schema, order, output_field, paged, show_time,
-                                    text_list)
+from methods.history.common import (bounded_range, date_field, decimal_separator_field, flag,
+                                    id_list, listed, listing_schema, order, output_field, paged,
+                                    show_time, text_list)
+from methods.validators import Integer
 
 METHOD = "GetACDHistory"
 # ACDSessionInfoType's scalar fields in the vendor's order (docs/methods/call-history.md): the CSV
@@ -56,8 +59,7 @@ class AcdHistoryParams(Schema):
     user_id = id_list()
     operator_hangup = flag(None)
     unserviced = flag(None)
-    min_waiting_time = fields.Integer(strict=True, load_default=None,
-                                      validate=validate.Range(min=0), metadata={
+    min_waiting_time = Integer(load_default=None, minimum=0, metadata={
                                           "description": "seconds waited, at least"})
     rejected = flag(None)
     with_events = flag(False)
@@ -67,6 +69,12 @@ class AcdHistoryParams(Schema):
     offset = paging.offset_field()
     output = output_field()
     with_total_count = flag(True)
+    # the current clients' params
+    callerid = fields.String(load_default=None, metadata={
+        "description": "matches none: a queue session here records no caller number"})
+    custom_data = fields.String(load_default=None, metadata={
+        "description": "exactly the custom data of one of the session's events"})
+    decimal_separator = decimal_separator_field()  # the queue history's CSV has no amounts
 
 
 LISTS = (("acd_session_history_id", "id"), ("acd_request_id", "acd_request_id"),
@@ -80,6 +88,10 @@ def _filters(params: Params) -> list[Condition]:
     found += [where(name, "eq", int(params[name])) for name in FLAGS if params[name] is not None]
     if params["min_waiting_time"] is not None:
         found.append(where("waiting_duration", "ge", params["min_waiting_time"]))
+    if params["custom_data"] is not None:
+        found.append(where("event_custom_data", "any_in", params["custom_data"]))
+    if params["callerid"] is not None:
+        found.append(where("id", "in"))  # matches none
     return found
 
 

@@ -27,10 +27,13 @@ from methods.answers import without_nulls
 from methods.context import Context, Params, RpcMethod
 from methods.exports import ExportKind
 from methods.history import reports
-from methods.history.common import (bounded_range, date_field, flag, id_list, listing_schema,
+from methods.history.common import (bounded_range, csv_output_field, date_field,
+                                    decimal_separator_field, export_count_field,
+                                    export_offset_field, flag, id_list, listing_schema,
                                     output_field, show_time, text_list, timezone_field, zone_of)
 
 METHOD = "GetAuditLog"
+ASYNC_METHOD = "GetAuditLogAsync"
 HISTORY_TYPE = "audit"
 DEFAULT_COUNT = 100  # the vendor's default for this method (seed 002)
 MAX_SEARCH = 1000  # characters of `advanced_filters`: a value to look for, not a document
@@ -72,10 +75,23 @@ class AuditLogParams(Schema):
     offset = paging.offset_field()
     output = output_field()
     is_async = flag(False)
+    decimal_separator = decimal_separator_field()  # the audit log's CSV has no amounts
 
     @validates_schema
     def _is_async(self, data: Params, **kwargs: Any) -> None:
         reports.check_async(data)
+
+
+class AuditLogAsyncParams(AuditLogParams):
+    """GetAuditLog's params, `output` only `csv`; `count` and `offset` accepted."""
+
+    count = export_count_field()
+    offset = export_offset_field()
+    output = csv_output_field()
+
+
+def async_params() -> AuditLogAsyncParams:
+    return AuditLogAsyncParams(exclude=("is_async",))
 
 
 LISTS = (("audit_log_id", "id"), ("filtered_admin_user_id", "key_id"), ("filtered_ip", "ip"),
@@ -122,5 +138,7 @@ METHODS = {
         "Changes made through the gateway in a UTC date range (Voximplant's GetAuditLog), "
         "over the caller's subtree.",
         result=RESULT),
+    ASYNC_METHOD: reports.async_method(ASYNC_METHOD, METHOD, LEDGER.submit, async_params()),
 }
-EXPORTS = {HISTORY_TYPE: ExportKind(AuditLogParams(), LEDGER.export)}
+# Loads the params saved by either method.
+EXPORTS = {HISTORY_TYPE: ExportKind(async_params(), LEDGER.export)}

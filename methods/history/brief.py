@@ -20,6 +20,7 @@ from methods.exports import ExportKind, Write
 from methods.history import calls, common, reports
 from methods.history.common import (Date, StrictBoolean, flag, id_list, show_time, text_list,
                                     timezone_field)
+from methods.validators import Integer
 
 METHOD = "GetBriefCallHistory"
 HISTORY_TYPE = "call_list"
@@ -37,7 +38,7 @@ class BriefParams(Schema):
     to_date = Date(required=True)
     timezone = timezone_field()
     call_session_history_id = id_list()
-    application_id = fields.Integer(strict=True, load_default=None)
+    application_id = Integer(load_default=None)
     application_name = fields.String(load_default=None)
     rule_name = fields.String(load_default=None)
     remote_number = text_list()
@@ -69,7 +70,7 @@ async def export_brief(context: Context, params: Params, write: Write) -> dict[s
 
 
 async def brief_call_history(context: Context, params: Params) -> dict[str, Any]:
-    await calls.check_range(context, params)
+    await calls.check_request(context, params)
     return await reports.submit(context, HISTORY_TYPE, params)
 
 

@@ -26,10 +26,13 @@ from methods.answers import shown
 from methods.context import Context, Params, RpcMethod
 from methods.exports import ExportKind, Write
 from methods.history import common, reports
-from methods.history.common import (ChildAccounts, Date, amount, flag, id_list, output_field,
-                                    show_time, text_list, timezone_field)
+from methods.history.common import (ChildAccounts, Date, NumberList, amount, csv_output_field,
+                                    duration_field, export_count_field, export_offset_field, flag,
+                                    id_list, output_field, show_time, text_list, timezone_field)
+from methods.validators import Integer
 
 METHOD = "GetCallHistory"
+ASYNC_METHOD = "GetCallHistoryAsync"
 HISTORY_TYPE = "calls"
 # CallSessionInfoType's scalar fields in the vendor's order (docs/methods/call-history.md):
 # the CSV columns.
@@ -47,7 +50,7 @@ class CallHistoryParams(Schema):
     to_date = Date(required=True)
     timezone = timezone_field()
     call_session_history_id = id_list()
-    application_id = fields.Integer(strict=True, load_default=None)
+    application_id = Integer(load_default=None)
     application_name = fields.String(load_default=None)
     user_id = id_list()
     rule_name = fields.String(load_default=None)
@@ -66,6 +69,11 @@ class CallHistoryParams(Schema):
     offset = paging.offset_field()
     output = output_field()
     is_async = flag(False)
+    min_duration = duration_field("sessions lasting at least this many seconds")
+    max_duration = duration_field("sessions lasting at most this many seconds")
+    remote_number_list = NumberList(metadata={
+        "description": "any call's remote number is one of these; when not empty, "
+                       "`remote_number` is not applied"})
 
     @validates_schema
     def _is_async(self, data: Params, **kwargs: Any) -> None:
@@ -74,6 +82,24 @@ class CallHistoryParams(Schema):
     @validates_schema
     def _application(self, data: Params, **kwargs: Any) -> None:
         check_application(data)
+
+    @validates_schema
+    def _durations(self, data: Params, **kwargs: Any) -> None:
+        low, high = data.get("min_duration"), data.get("max_duration")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("Must not be less than min_duration.", "max_duration")
+
+
+class CallHistoryAsyncParams(CallHistoryParams):
+    """GetCallHistory's params, `output` only `csv`; `count` and `offset` accepted."""
+
+    count = export_count_field()
+    offset = export_offset_field()
+    output = csv_output_field()
+
+
+def async_params() -> CallHistoryAsyncParams:
+    return CallHistoryAsyncParams(exclude=("is_async",))
 
 
 def check_application(data: Params) -> None:
@@ -86,10 +112,10 @@ def check_application(data: Params) -> None:
                               "rule_name")
 
 
-async def check_range(context: Context, params: Params) -> None:
-    """The date range's errors, before a job is queued."""
-    common.bounded_range(params, await common.zone_of(context, params["timezone"]),
-                         context.config.limits.date_range_days)
+async def check_request(context: Context, params: Params) -> None:
+    """The errors of the date range, of `child_account_id` and of `application_id`,
+    before a job is queued."""
+    await sessions_listing(context, params, ())
 
 
 async def _conditions(context: Context, params: Params, low: int, high: int) -> list[Condition]:
@@ -106,10 +132,15 @@ async def _conditions(context: Context, params: Params, low: int, high: int) -> 
                         ("call_session_history_custom_data", "custom_data")):
         if params[param] is not None:
             out.append(where(name, "eq", params[param]))
-    for param, name in (("user_id", "leg_user_id"), ("remote_number", "leg_remote_number"),
+    remote = "remote_number_list" if params.get("remote_number_list") else "remote_number"
+    for param, name in (("user_id", "leg_user_id"), (remote, "leg_remote_number"),
                         ("local_number", "leg_local_number")):
         if params.get(param) is not None:
             out.append(where(name, "any_in", *params[param]))
+    if params.get("min_duration") is not None:
+        out.append(where("duration", "ge", params["min_duration"]))
+    if params.get("max_duration") is not None:
+        out.append(where("duration", "le", params["max_duration"]))
     return out
 
 
@@ -208,10 +239,14 @@ async def export_calls(context: Context, params: Params, write: Write) -> dict[s
     return {"session_count": count, "total_session_count": count, "timezone": zone.key}
 
 
+async def call_history_async(context: Context, params: Params) -> dict[str, Any]:
+    await check_request(context, params)
+    return await reports.submit(context, HISTORY_TYPE, params)
+
+
 async def call_history(context: Context, params: Params) -> dict[str, Any]:
     if params["is_async"]:
-        await check_range(context, params)
-        return await reports.submit(context, HISTORY_TYPE, params)
+        return await call_history_async(context, params)
     zone, listing = await sessions_listing(context, params, COLUMNS)
     found, total = await page(context.db, common.paged(listing, params),
                               params["with_total_count"])
@@ -235,5 +270,7 @@ METHODS = {
         "Ended call and video sessions set up in a date range (Voximplant's "
         "GetCallHistory), with their calls, recordings and other charges; JSON or CSV.",
         result=RESULT),
+    ASYNC_METHOD: reports.async_method(ASYNC_METHOD, METHOD, call_history_async, async_params()),
 }
-EXPORTS = {HISTORY_TYPE: ExportKind(CallHistoryParams(), export_calls)}
+# Loads the params saved by either method.
+EXPORTS = {HISTORY_TYPE: ExportKind(async_params(), export_calls)}

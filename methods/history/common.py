@@ -22,20 +22,24 @@ from gateway.core.clock import DATE_FORMAT, DAY
 from gateway.core.errors import InvalidParams
 from gateway.query.listing import Listing, Viewer
 from gateway.storage import tenants as tenant_store
+from methods import json_schemas
 from methods.context import Context, Params
-from methods.validators import zone_name
+from methods.validators import Integer, zone_name
 
 BAD_DATE = "Invalid date format: expected YYYY-MM-DD HH:mm:ss."
 DEFAULT_ZONE = "Etc/GMT"
 AUTO = "auto"
 MAX_IDS = 1000
+MAX_INT = 2_147_483_647  # the bound of a whole-seconds or count param (32 bits)
 ALL = "all"
 JSON, CSV = "json", "csv"
-DATE_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"}
+DATE_SCHEMA = json_schemas.DATE_TIME
 
 
 class Date(fields.Field):
     """`YYYY-MM-DD HH:mm:ss`, loaded as a naive datetime (its zone applies later)."""
+
+    json_schema = DATE_SCHEMA
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str):
@@ -51,15 +55,24 @@ def _zone(value: str) -> None:
         zone_name(value)
 
 
-def _most_ids(value: Sequence[Any]) -> None:
-    if not value:
-        raise ValidationError("Empty value is not allowed")
-    if len(value) > MAX_IDS:
-        raise ValidationError(f"At most {MAX_IDS} values.")
+class _MostIds(validate.Validator):
+    """1 to MAX_IDS values, with Voximplant's message for none."""
+
+    json_schema = {"minItems": 1, "maxItems": MAX_IDS}
+
+    def __call__(self, value: Sequence[Any]) -> Sequence[Any]:
+        if not value:
+            raise ValidationError("Empty value is not allowed")
+        if len(value) > MAX_IDS:
+            raise ValidationError(f"At most {MAX_IDS} values.")
+        return value
+
+
+_most_ids = _MostIds()
 
 
 def id_list() -> fields.List:
-    return fields.List(fields.Integer(strict=True), load_default=None, validate=_most_ids)
+    return fields.List(Integer(), load_default=None, validate=_most_ids)
 
 
 def text_list(choices: Sequence[str] | None = None) -> fields.List:
@@ -75,7 +88,8 @@ class ChildAccounts(fields.Field):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {"json_schema": {"oneOf": [
-            {"type": "array", "items": {"type": "integer"}}, {"type": "string", "enum": [ALL]}]}})
+            {"type": "array", "items": Integer().json_schema},
+            {"type": "string", "enum": [ALL]}]}})
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -112,6 +126,44 @@ def timezone_field(description: str = "IANA zone of the dates in and out, or `au
 
 def output_field() -> fields.String:
     return fields.String(load_default=JSON, validate=validate.OneOf([JSON, CSV]))
+
+
+def csv_output_field() -> fields.String:
+    """`output` of a background export: `csv`, the default, and nothing else."""
+    return fields.String(load_default=CSV, validate=validate.OneOf([CSV]))
+
+
+def duration_field(description: str) -> Integer:
+    """Whole seconds, 0 to MAX_INT; off unless given."""
+    return Integer(load_default=None, minimum=0, maximum=MAX_INT,
+                   metadata={"description": description})
+
+
+def decimal_separator_field() -> fields.String:
+    return fields.String(load_default=None, validate=validate.OneOf([".", ","]), metadata={
+        "description": "the decimal mark of amounts in CSV (default `.`)"})
+
+
+def export_count_field() -> Integer:
+    """`count` of a background export: accepted (the clients send it), not applied."""
+    return Integer(load_default=None, minimum=1, maximum=MAX_INT,
+                   metadata={"description": "accepted; an export writes every "
+                                            "matching record"})
+
+
+def export_offset_field() -> Integer:
+    return Integer(load_default=None, minimum=0, maximum=MAX_INT,
+                   metadata={"description": "accepted; an export writes every "
+                                            "matching record"})
+
+
+class NumberList(fields.List):
+    """A list of phone numbers, 0 to MAX_IDS of them (empty: as if not given). On the
+    route, a `;`-joined text or a JSON array of strings."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.String(validate=validate.Length(min=1)), load_default=None,
+                         validate=validate.Length(max=MAX_IDS), **kwargs)
 
 
 async def zone_of(context: Context, name: str) -> ZoneInfo:
@@ -197,22 +249,30 @@ async def viewer(context: Context, child_accounts: Any, children_only: bool,
     return Viewer(caller.scope, own + sorted(set(child_accounts)))
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, decimal: str | None = None) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if decimal is not None and isinstance(value, Decimal):
+        return str(value).replace(".", decimal)
     return value
 
 
-def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str], with_header: bool) -> str:
+def cells(values: Sequence[Any], decimal: str | None) -> list[Any]:
+    """A CSV line's values; with `decimal`, amounts written with that decimal mark."""
+    return [_cell(v, decimal) for v in values]
+
+
+def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str], with_header: bool,
+             decimal: str | None = None) -> str:
     """CSV (RFC 4180, CRLF) of a page: the header, then each row's fields in `columns`
-    order (a missing one empty, booleans as `true`/`false`)."""
+    order (a missing one empty, booleans as `true`/`false`, amounts with `decimal`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if with_header:
         writer.writerow(columns)
-    writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
+    writer.writerows(cells([row.get(c) for c in columns], decimal) for row in rows)
     return buffer.getvalue()
 
 
@@ -221,7 +281,8 @@ def listed(rows: list[dict[str, Any]], total: int | None, params: Params,
     """A page as the family answers it: JSON rows, or (output=csv) the CSV text."""
     result: Any = rows
     if params["output"] == CSV:
-        result = csv_text(rows, columns, params["with_header"])
+        result = csv_text(rows, columns, params["with_header"],
+                          params.get("decimal_separator"))
     out: dict[str, Any] = {"result": result}
     if total is not None:
         out["total_count"] = total

@@ -14,6 +14,7 @@ from gateway.storage import call_history as history
 from gateway.storage import recordings
 from methods import audited
 from methods.context import Context, Params, RpcMethod
+from methods.validators import Integer
 
 METHOD = "DeleteRecord"
 TABLE = "records"
@@ -24,7 +25,7 @@ DELETERS = roles.READERS - {roles.ACCOUNTANT}
 
 class DeleteRecordParams(Schema):
     record_url = fields.String(load_default=None)
-    record_id = fields.Integer(strict=True, load_default=None)
+    record_id = Integer(load_default=None)
 
     @validates_schema
     def _exactly_one(self, data: Params, **kwargs: Any) -> None:

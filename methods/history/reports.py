@@ -34,6 +34,7 @@ from methods.context import Context, Params, RpcMethod
 from methods.exports import Write, file_path
 from methods.history import common
 from methods.history.common import Date, flag, id_list, show_time
+from methods.validators import Integer
 
 TYPES = ("calls", "transactions", "audit", "call_list")
 TABLE = "history_reports"
@@ -88,13 +89,17 @@ async def write_rows(write: Write, chunks: AsyncIterator[list[Sequence[Any]]],
 
 async def export_rows(context: Context, write: Write, listing: Listing,
                       render: Callable[[Row], Sequence[Any]], columns: Sequence[str],
-                      with_header: bool) -> int:
+                      with_header: bool, decimal: str | None = None) -> int:
     """Write every row of a listing as CSV, read a chunk at a time; `render` gives a row's
-    values in `columns` order. The count of rows."""
+    values in `columns` order (amounts with the `decimal` mark). The count of rows."""
+    def line(row: Row) -> Sequence[Any]:
+        values = render(row)
+        return values if decimal is None else common.cells(values, decimal)
+
     async def chunks() -> AsyncIterator[list[Sequence[Any]]]:
         batch: list[Sequence[Any]] = []
         async for row in every(context.db, listing):
-            batch.append(render(row))
+            batch.append(line(row))
             if len(batch) >= EXPORT_CHUNK:
                 yield batch
                 batch = []
@@ -127,10 +132,15 @@ class Ledger:
         return zone, Listing(self.kind, self.fields, viewer, conditions,
                              common.order(params, self.time, "id"))
 
+    async def submit(self, context: Context, params: Params) -> dict[str, Any]:
+        """Queue the export, once the params' range and ids are found valid."""
+        await self.listing(context, params)
+        return await submit(context, self.history_type, params)
+
     async def page(self, context: Context, params: Params) -> dict[str, Any]:
-        zone, listing = await self.listing(context, params)
         if params["is_async"]:
-            return await submit(context, self.history_type, params)
+            return await self.submit(context, params)
+        zone, listing = await self.listing(context, params)
         found, total = await page(context.db, common.paged(listing, params),
                                   params["with_total_count"])
         return common.listed([self.render(r, zone) for r in found], total, params,
@@ -140,7 +150,8 @@ class Ledger:
         zone, listing = await self.listing(context, params)
         count = await export_rows(context, write, listing,
                                   lambda r: in_order(self.render(r, zone), self.columns),
-                                  self.columns, params["with_header"])
+                                  self.columns, params["with_header"],
+                                  params.get("decimal_separator"))
         return {f"{self.counted}_count": count, f"total_{self.counted}_count": count,
                 "timezone": zone.key}
 
@@ -150,14 +161,45 @@ def check_async(params: Params) -> None:
         raise ValidationError("Only with output=csv.", "is_async")
 
 
+def async_method(name: str, sync: str, handler: Callable[[Context, Params], Awaitable[Any]],
+                 params: Schema) -> RpcMethod:
+    """`<sync>Async`: the sync method's params with `output=csv`, queued as an export."""
+    return RpcMethod(
+        handler, params, roles.READERS,
+        f"{sync} as a background CSV export (Voximplant's {name}): see GetHistoryReports "
+        f"and DownloadHistoryReport.",
+        result={"type": "object", "properties": {"result": {"const": 1},
+                                                 "history_report_id": {"type": "integer"}}})
+
+
 class HistoryTypes(fields.Field):
     """A list of history types, or `all`."""
+
+    json_schema = {"oneOf": [
+        {"type": "array", "items": {"type": "string", "enum": list(TYPES)}, "minItems": 1},
+        {"type": "string", "enum": [common.ALL]}]}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value == common.ALL:
             return list(TYPES)
         return fields.List(fields.String(validate=validate.OneOf(TYPES)),
                            validate=validate.Length(min=1)).deserialize(value)
+
+
+class Applications(common.ChildAccounts):
+    """An application id, a list of them, or `all` (every job)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(metadata={"json_schema": {"oneOf": [
+            Integer().json_schema, {"type": "array", "items": Integer().json_schema},
+            {"type": "string", "enum": [common.ALL]}]},
+            "description": "jobs whose request named one of these applications by id"},
+            **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [Integer().deserialize(value)]  # out of range: the field's own message
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class HistoryReportsParams(Schema):
@@ -170,7 +212,8 @@ class HistoryReportsParams(Schema):
     desc_order = flag(False)
     count = paging.count_field()
     offset = paging.offset_field()
-    application_id = fields.Integer(strict=True, load_default=None)
+    application_id = Applications(load_default=None)
+    application_name = common.text_list()  # of the applications named by id
 
 
 def _report(row: dict[str, Any]) -> dict[str, Any]:
@@ -206,8 +249,10 @@ async def history_reports(context: Context, params: Params) -> dict[str, Any]:
         completed = where("status", "eq", store.COMPLETED)
         conditions.append(completed if params["is_completed"] else where(
             "status", "in", store.QUEUED, store.RUNNING, store.FAILED))
-    if params["application_id"] is not None:
-        conditions.append(where("application_id", "eq", params["application_id"]))
+    if params["application_id"] not in (None, common.ALL):
+        conditions.append(where("application_id", "in", *params["application_id"]))
+    if params["application_name"] is not None:
+        conditions.append(where("application_name", "in", *params["application_name"]))
     listing = Listing(ledgers.HISTORY_REPORTS, list(ledgers.HISTORY_REPORTS.attributes),
                       Viewer(context.caller.scope, [context.caller.tenant_id]), conditions,
                       common.order(params, "created", "id"))
@@ -216,7 +261,7 @@ async def history_reports(context: Context, params: Params) -> dict[str, Any]:
 
 
 class DownloadParams(Schema):
-    history_report_id = fields.Integer(strict=True, required=True)
+    history_report_id = Integer(required=True)
 
 
 async def ready_file(context: Context, report_id: int) -> tuple[Path, str, dict[str, Any]]:
@@ -265,7 +310,7 @@ METHODS = {
     "DownloadHistoryReport": RpcMethod(
         download_history_report, DownloadParams(), roles.READERS,
         "A completed export: its file name, type, size and the URL that streams it "
-        "(on /platform_api/DownloadHistoryReport: the file itself).",
+        "(on /platform_api/DownloadHistoryReport: the file itself, application/octet-stream).",
         result={"type": "object", "properties": {
             "file_name": {"type": "string"}, "content_type": {"type": "string"},
             "size": {"type": "integer"}, "url": {"type": "string"}}},

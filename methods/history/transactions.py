@@ -10,23 +10,29 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, validates_schema
+from marshmallow import Schema, fields, validates_schema
 
 from gateway.core import roles
+from gateway.core.errors import InvalidParams
 from gateway.query.listing import Condition, Viewer, where
 from gateway.storage import Row
 from gateway.storage import history_ledgers as ledgers
+from gateway.storage import references
 from methods import paging
 from methods.answers import without_nulls
 from methods.context import Context, Params, RpcMethod
 from methods.exports import ExportKind
 from methods.history import reports
-from methods.history.common import (ChildAccounts, amount, bounded_range, date_field, flag, id_list,
-                                    listing_schema, output_field, show_time, text_list,
-                                    timezone_field, viewer, zone_of)
+from methods.history.common import (ChildAccounts, amount, bounded_range, csv_output_field,
+                                    date_field, decimal_separator_field, export_count_field,
+                                    export_offset_field, flag, id_list, listing_schema,
+                                    output_field, show_time, text_list, timezone_field, viewer,
+                                    zone_of)
 from methods.ingest.ledgers import TRANSACTION_TYPES
+from methods.validators import Integer
 
 METHOD = "GetTransactionHistory"
+ASYNC_METHOD = "GetTransactionHistoryAsync"
 HISTORY_TYPE = "transactions"
 # TransactionInfoType's fields in the vendor's order (docs/methods/call-history.md): the CSV
 # columns.
@@ -63,10 +69,39 @@ class TransactionHistoryParams(Schema):
     with_header = flag(True)
     is_uncommitted = flag(False)
     is_async = flag(False)
+    # The current clients' params. A transaction here names no application, subscription,
+    # resource type, price group or payment reference, so a filter on one matches none.
+    application_id = Integer(load_default=None)
+    application_name = fields.String(load_default=None)
+    subscription_id = id_list()
+    subscription_name = text_list()
+    resource_type = text_list()
+    price_group_name = text_list()
+    payment_reference = fields.String(load_default=None)
+    use_accounting_dates = flag(False)  # a transaction's accounting date is its performed_at
+    with_extended_info = flag(False)  # there are no extended fields to add
+    decimal_separator = decimal_separator_field()
 
     @validates_schema
     def _is_async(self, data: Params, **kwargs: Any) -> None:
         reports.check_async(data)
+
+
+class TransactionHistoryAsyncParams(TransactionHistoryParams):
+    """GetTransactionHistory's params, `output` only `csv`; `count` and `offset` accepted."""
+
+    count = export_count_field()
+    offset = export_offset_field()
+    output = csv_output_field()
+
+
+def async_params() -> TransactionHistoryAsyncParams:
+    return TransactionHistoryAsyncParams(exclude=("is_async",))
+
+
+# params no stored transaction has a value for
+UNRECORDED = ("application_id", "application_name", "subscription_id", "subscription_name",
+              "resource_type", "price_group_name", "payment_reference")
 
 
 def _filters(params: Params) -> list[Condition]:
@@ -77,6 +112,8 @@ def _filters(params: Params) -> list[Condition]:
             found.append(where(name, "in", *params[param]))
     if params["users_transactions_only"]:
         found.append(where("user_id", "null", False))
+    if any(params.get(name) is not None for name in UNRECORDED):
+        found.append(where("id", "in"))  # matches none
     return found
 
 
@@ -96,6 +133,10 @@ async def _matching(context: Context, params: Params
     low, high = bounded_range(params, zone, context.config.limits.date_range_days)
     whose = await viewer(context, params["child_account_id"],
                          params["children_transactions_only"])
+    application = params.get("application_id")
+    if application is not None and not await references.in_scope(
+            context.db, "applications", application, context.caller.scope):
+        raise InvalidParams.missing_object("application_id", "applications", application)
     return zone, whose, [where("performed_at", "between", low, high), *_filters(params)]
 
 
@@ -109,5 +150,7 @@ METHODS = {
         "Transactions performed in a date range (Voximplant's GetTransactionHistory): the "
         "caller's tenant, or the descendants `child_account_id` names.",
         result=RESULT),
+    ASYNC_METHOD: reports.async_method(ASYNC_METHOD, METHOD, LEDGER.submit, async_params()),
 }
-EXPORTS = {HISTORY_TYPE: ExportKind(TransactionHistoryParams(), LEDGER.export)}
+# Loads the params saved by either method.
+EXPORTS = {HISTORY_TYPE: ExportKind(async_params(), LEDGER.export)}

@@ -16,11 +16,17 @@ MAX_RECORDS = 1000  # records per call: a batch is one transaction, kept short
 RESULT = {"type": "object", "properties": {
     "accepted": {"type": "integer"}, "unchanged": {"type": "integer"},
     "rejected": {"type": "array", "items": {"type": "object", "properties": {
-        "index": {"type": "integer"}, "errors": {"type": "object"}}}}}}
+        "index": {"type": "integer"},
+        "errors": {"type": "object", "description": "a message per field path",
+                   "additionalProperties": {"type": "string"}}}}}}}
 
 
 class Batch(Schema):
-    records = fields.List(fields.Raw(allow_none=True), required=True,
+    # Each record is checked on its own (a bad one is rejected, not the call): the
+    # document types them as objects, their fields are in docs/ingest.md.
+    records = fields.List(fields.Raw(allow_none=True, metadata={"json_schema": {
+                              "type": "object", "description": "a record (docs/ingest.md)"}}),
+                          required=True,
                           validate=validate.Length(max=MAX_RECORDS, error=(
                               f"at most {MAX_RECORDS} records per call (the batch limit)")))
 

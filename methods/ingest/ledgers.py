@@ -16,6 +16,7 @@ from gateway.storage.queue_rows import event_rows, queue_session_values
 from methods.context import Context
 from methods.ingest.batch import Batch, Store, Writer, content_hash, not_found, run
 from methods.ingest.record_fields import INT32, Currency, Money, Timestamp, identifier, text, whole
+from methods.validators import Integer
 
 # GetTransactionHistory's documented types (seed 002), and gift_revoke from the vendor's
 # current type documentation.
@@ -63,8 +64,7 @@ class AcdSession(Schema):
     acd_queue_id = identifier(required=False)
     user_id = identifier(required=False)
     begin_time = Timestamp(required=True)
-    priority = fields.Integer(strict=True, load_default=0,
-                              validate=validate.Range(min=-INT32, max=INT32))
+    priority = Integer(load_default=0, minimum=-INT32, maximum=INT32)
     waiting_duration = whole()
     in_service_duration = whole()
     after_service_duration = whole()

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from gateway.core import clock, money
+from methods.validators import Integer
 
 
 class Timestamp(fields.Field):
@@ -43,20 +44,18 @@ def text(max_length: int = 1024) -> fields.String:
                          validate=validate.Length(max=max_length))
 
 
-def whole(minimum: int = 0) -> fields.Integer:
-    return fields.Integer(strict=True, load_default=None, allow_none=True,
-                          validate=validate.Range(min=minimum, max=BIGGEST))
+def whole(minimum: int = 0) -> Integer:
+    return Integer(load_default=None, allow_none=True, minimum=minimum, maximum=BIGGEST)
 
 
 BIGGEST = 2 ** 62  # ids and counters fit a signed 64-bit column with room to spare
 INT32 = 2 ** 31 - 1
 
 
-def identifier(required: bool = True) -> fields.Integer:
+def identifier(required: bool = True) -> Integer:
     if not required:
-        return fields.Integer(strict=True, load_default=None, allow_none=True,
-                              validate=validate.Range(min=1, max=BIGGEST))
-    return fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=BIGGEST))
+        return Integer(load_default=None, allow_none=True, minimum=1, maximum=BIGGEST)
+    return Integer(required=True, minimum=1, maximum=BIGGEST)
 
 
 class Ref(Schema):

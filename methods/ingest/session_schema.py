@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from gateway.storage.session_rows import ORIG, PARTICIPANT, TERM
 from methods.ingest.record_fields import (Currency, Money, Ref, Timestamp, identifier, ref, text,
                                           whole)
+from methods.validators import Integer
 
 DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")
 MAX_LEGS = 100  # attempts of one call or participants of one room
@@ -41,8 +42,7 @@ class Leg(Schema):
     real_billsec = whole()
     disposition = fields.String(load_default=None, allow_none=True,
                                 validate=validate.OneOf(DISPOSITIONS))
-    hangup_cause = fields.Integer(strict=True, load_default=None, allow_none=True,
-                                  validate=validate.Range(min=0, max=127))
+    hangup_cause = Integer(load_default=None, allow_none=True, minimum=0, maximum=127)
     pdd_ms = whole()
     amount = Money(load_default=None, allow_none=True)
     reseller_amount = Money(load_default=None, allow_none=True)

@@ -18,6 +18,7 @@ from gateway.storage import video_sessions as video
 from gateway.storage.attributes import Kind
 from methods.answers import shown, without_nulls
 from methods.context import Context, Params, RpcMethod
+from methods.json_schemas import DATE_TIME
 from methods.video.params import DATE_FORMAT, DESC, ListParams, SessionParams, as_list
 
 TABLE = "sessions"
@@ -167,6 +168,16 @@ SESSION = {"type": "object", "properties": {
     name: {"type": "integer" if name == "duration" else "string"}
     for name in ("session_id", "meeting_id", "room_id", "user_id", "user_name", "trans_date",
                  "connect_dt", "disconnect_dt", "duration", "app_type")}}
+_TEXT, _WHOLE = {"type": "string"}, {"type": "integer"}
+CDR_ROW = {"type": "object", "additionalProperties": False, "properties": {
+    "call_num": _TEXT, "call_log_id": _TEXT, "connect_dt": DATE_TIME,
+    "disconnect_dt": DATE_TIME,
+    "duration": {"type": "integer", "description": "whole minutes, rounded up"},
+    "user_ref": _TEXT, "name": _TEXT, "role": _TEXT, "ip": _TEXT, "agent": _TEXT}}
+RECORDING = {"type": "object", "additionalProperties": False, "properties": {
+    "file": _TEXT, "play_time": _WHOLE, "stage": _WHOLE,
+    "start_time": {"type": "integer", "description": "Unix seconds"},
+    "end_time": {"type": "integer", "description": "Unix seconds"}, "file_size": _WHOLE}}
 READERS = roles.READERS
 METHODS = {
     "ucaas.sessions.list": RpcMethod(
@@ -180,12 +191,14 @@ METHODS = {
         session_cdr, SessionParams(), READERS,
         "A video session and its CDR: one row per participant's connection.",
         result={"type": "object", "properties": {"result": {"const": 1}, "session": SESSION,
-                                                 "cdr": {"type": "array"}}},
+                                                 "cdr": {"type": "array",
+                                                         "items": CDR_ROW}}},
         errors=(NotFound, Unprocessable)),
     "ucaas.sessions.recordings": RpcMethod(
         session_recordings, SessionParams(), READERS,
         "A video session and its recordings, in the order they were made.",
         result={"type": "object", "properties": {"result": {"const": 1}, "session": SESSION,
-                                                 "recordings": {"type": "array"}}},
+                                                 "recordings": {"type": "array",
+                                                                "items": RECORDING}}},
         errors=(NotFound, Unprocessable)),
 }

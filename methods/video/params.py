@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from gateway.core.clock import DATE_FORMAT
 from methods.paging import MAX_COUNT
+from methods.validators import INT64_MAX, Integer
 
 SEARCH_KEYS = ("room_id", "session_id", "user_id", "meeting_id", "from_session_date",
                "to_session_date")
@@ -17,6 +18,8 @@ ORDER_KEYS = ("session_id", "room_id", "user_id", "meeting_id", "connect_dt", "d
 DATE_KEYS = ("from_session_date", "to_session_date")
 APP_TYPES = ("vc", "wb")
 ASC, DESC = "asc", "desc"
+# the last page whose first row's offset, (page - 1) * page_length, a 64-bit integer holds
+MAX_PAGE = INT64_MAX // MAX_COUNT
 
 
 def as_list(value: str | list[str]) -> list[str]:
@@ -26,6 +29,9 @@ def as_list(value: str | list[str]) -> list[str]:
 class OneOrMany(fields.Field):
     """A string, or (ours) a list of strings: several search pairs in one call. Kept as
     given (the answer echoes it); `as_list` reads it."""
+
+    json_schema = {"oneOf": [{"type": "string"},
+                             {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         values = as_list(value) if isinstance(value, (str, list)) else None
@@ -40,11 +46,14 @@ def app_type_field() -> fields.String:
 
 
 class ListParams(Schema):
-    page = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1))
-    page_length = fields.Integer(strict=True, load_default=10,
-                                 validate=validate.Range(min=1, max=MAX_COUNT))
+    page = Integer(load_default=1, minimum=1, maximum=MAX_PAGE)
+    page_length = Integer(load_default=10, minimum=1, maximum=MAX_COUNT)
     search_by = OneOrMany(load_default=None, metadata={
-        "description": f"one of {', '.join(SEARCH_KEYS)}, or a list (ours)"})
+        "description": f"one of {', '.join(SEARCH_KEYS)}, or a list (ours)",
+        "json_schema": {"oneOf": [
+            {"type": "string", "enum": list(SEARCH_KEYS)},
+            {"type": "array", "items": {"type": "string", "enum": list(SEARCH_KEYS)},
+             "minItems": 1}]}})
     search_string = OneOrMany(load_default=None, metadata={
         "description": "the value of each search_by key; dates YYYY-MM-DD HH:MM:SS UTC"})
     order_by = fields.String(load_default=None, metadata={

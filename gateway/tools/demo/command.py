@@ -3,9 +3,13 @@ batches streamed from lazy generators (or, for more than `BULK_ABOVE` calls, by 
 loader, `gateway.tools.demo.bulk`, which stores the same rows), then print a fresh key for each
 role and one line saying what was stored.
 
-Idempotent per seed: the first run notes its anchor (the moment the data ends), size and
+The data is laid out relative to an anchor (the moment it ends): now, or `--anchor`, so that
+the same seed and anchor make the same records whenever the command runs.
+
+Idempotent per seed: the first run notes its anchor, size and
 data version in the store's settings, and later runs with that seed rebuild exactly the
-same records from them, which the ingest path reports unchanged; only the keys are new. A
+same records from them, which the ingest path reports unchanged; only the keys are new (and
+the keys of the run before are revoked). A
 later run with another size, or from another version of the generators, is refused: its
 different records would land on the same ids.
 """
@@ -43,14 +47,15 @@ BATCH = MAX_RECORDS  # one ingest call (one transaction) per full batch
 # Larger data sets skip the ingest functions: `gateway.tools.demo.bulk` writes the same rows by
 # multi-row inserts and rebuilds the call summaries once (several times faster).
 BULK_ABOVE = 200_000
+DEMO_KEYS = "demo.keys"  # the settings entry of the ids of the keys the last run printed
 SHOWN_REJECTIONS = 5  # a rejected demo record is a bug: show the first few, not thousands
 
 Ingest = Callable[[Context, list[Any]], Awaitable[dict[str, Any]]]
 
 
-async def _settle(context: Context, plan: Plan) -> Plan:
+async def _settle(context: Context, plan: Plan, pinned: bool) -> Plan:
     """The plan of the data set the store holds for this seed (its first run's anchor), or
-    this plan, then noted as the seed's."""
+    this plan, then noted as the seed's. A `pinned` anchor must be the one the store holds."""
     async with context.db.transaction() as conn:
         noted = await settings_store.get_or_create(
             conn, f"demo.seed.{plan.seed}", f"{plan.anchor} {plan.calls} {DATA_VERSION}")
@@ -62,6 +67,10 @@ async def _settle(context: Context, plan: Plan) -> Plan:
     if calls != plan.calls:
         raise PlanError(f"this store holds the demo data of seed {plan.seed} made with "
                         f"--calls {calls}; run it with that size, or with another --seed")
+    if pinned and anchor != plan.anchor:
+        raise PlanError(f"this store holds the demo data of seed {plan.seed} anchored at "
+                        f"{timeline.stamp(anchor)}; run it with that --anchor (or none), or "
+                        "with another --seed")
     return replace(plan, anchor=anchor)
 
 
@@ -139,17 +148,42 @@ async def fill(context: Context, plan: Plan, add: AddTask) -> Outcome:
         stored["queue sessions"] = await _store(context, ledgers.ingest_acd_sessions,
                                                 queue_sessions(plan),
                                                 add("queue sessions", plan.queue_sessions))
-    for role, tenant in catalogue.KEY_TENANTS:
-        made = await call(context, "keys.create", {"tenant": tenant, "role": role})
-        outcome.keys.append((role, tenant, made["key"]))
+    await _rotate_keys(context, outcome)
     return outcome
 
 
+async def _rotate_keys(context: Context, outcome: Outcome) -> None:
+    """Create a key per role, then revoke the keys earlier runs made, so that the store
+    holds no demo key but the ones just printed. The keys' ids are noted in the settings
+    (the old and new ones together until the old ones are revoked, so that a run stopped
+    half-way leaves none behind for the next run)."""
+    async with context.db.transaction() as conn:
+        earlier = (await settings_store.get(conn, DEMO_KEYS) or "").split()
+    made = []
+    for role, tenant in catalogue.KEY_TENANTS:
+        key = await call(context, "keys.create", {"tenant": tenant, "role": role})
+        made.append(key["key_id"])
+        outcome.keys.append((role, tenant, key["key"]))
+        outcome.mor_secrets[role] = key.get("mor_secret", "")
+    await _note_keys(context, earlier + made)
+    for key_id in earlier:
+        await call(context, "keys.revoke", {"key_id": key_id})
+    outcome.revoked = len(earlier)
+    await _note_keys(context, made)
+
+
+async def _note_keys(context: Context, key_ids: list[str]) -> None:
+    async with context.db.transaction() as conn:
+        await settings_store.delete(conn, DEMO_KEYS)
+        await settings_store.add(conn, DEMO_KEYS, " ".join(key_ids))
+
+
 def run_demo(config: Config, calls: int = 20_000, seed: int = 1,
-             anchor: dt.datetime | None = None) -> int:
+             anchor: dt.datetime | None = None, pinned: bool = False) -> int:
     """`gateway demo`: 0 when everything was stored, 1 when a record was refused, 2 for
     arguments it cannot honour. `anchor` (default now) is the moment the data ends, unless
-    the store already holds this seed's data set."""
+    the store already holds this seed's data set; a `pinned` anchor (`--anchor`) that is
+    not the stored one is refused instead."""
     try:
         plan = make_plan(seed, calls, timeline.anchor_at(anchor or clock.now()))
     except PlanError as exc:
@@ -157,7 +191,7 @@ def run_demo(config: Config, calls: int = 20_000, seed: int = 1,
         return 2
 
     async def work(context: Context) -> Outcome:
-        settled = await _settle(context, plan)
+        settled = await _settle(context, plan, pinned)
         with bars() as add:
             return await fill(context, settled, add)
 
@@ -175,5 +209,9 @@ def run_demo(config: Config, calls: int = 20_000, seed: int = 1,
           + ", ".join(f"{role} in {tenant}" for role, tenant in tenants.items()) + "):")
     for role, _, key in outcome.keys:
         print(f"{role} key: {key}")
+    # for the examples of MOR's route (docs/methods/aggregate.md), which sign with it
+    print(f"admin key's MOR secret: {outcome.mor_secrets['admin']}")
+    if outcome.revoked:
+        print(f"the {outcome.revoked} keys of the previous run are revoked")
     print(outcome.summary())
     return 1 if outcome.rejected else 0

@@ -29,6 +29,8 @@ class Outcome:
     stored: dict[str, Stored] = field(default_factory=dict)
     sessions: Counter[str] = field(default_factory=Counter)
     keys: list[tuple[str, str, str]] = field(default_factory=list)
+    mor_secrets: dict[str, str] = field(default_factory=dict)  # by role
+    revoked: int = 0  # the earlier runs' keys revoked
 
     @property
     def rejected(self) -> int:

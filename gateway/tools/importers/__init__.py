@@ -2,10 +2,13 @@
 (spec docs/ingest.md, section 3).
 
 The pipeline, one module each: `lines` reads the file in binary, one physical line at a
-time, and decodes it; a format (`asterisk`, `freeswitch`, `jsonl`) turns lines into
-session records; `sender` sends them in batches through the same handler as the API,
-so validation, idempotency and tenancy are the API's; `rejects` writes the refused
-lines; `command` ties them together with a progress bar and the summary line.
+time, and decodes it (`csvline` decodes the fields of an 8-bit line); a format
+(`asterisk`, `freeswitch`, `jsonl`) turns lines into session records; `registry` knows
+which lines earlier imports stored (refusing, or with `--replace` replacing, an import
+under other options); `sender` stores the rest in batches through `ingest.sessions`' own
+batch machinery, so validation, idempotency and tenancy are the API's; `outcome` counts
+and writes the refused lines; `command` ties them together with a progress bar, the
+summary line and the exit status.
 
 Choices the spec leaves open:
 - A CSV record is one physical line. Neither switch escapes a line break inside a
@@ -16,6 +19,9 @@ Choices the spec leaves open:
   tenant and the code (`ids.derived_id`), so a re-import, or another file of the same
   switch, names the same account without a lookup. The `--equipment` name is looked up
   among the tenant's equipment, and a new one gets an id derived the same way.
-- Legs of one Asterisk `linkedid` are gathered while they keep coming (`grouping`) and
+- Lines of one Asterisk `linkedid` are gathered while they keep coming (`grouping`) and
   sent as one session once the group is complete; see `asterisk` for the window.
+- An empty file (no lines) exits 0: there was nothing to reject.
+- `jsonl` imports are not remembered: its records carry their own ids, and the ingest
+  rules decide what a record sent again does.
 """

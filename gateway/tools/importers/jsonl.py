@@ -10,12 +10,13 @@ from typing import Any
 
 import orjson
 
-from gateway.tools.importers.lines import Line, LineRejected
+from gateway.tools.importers.lines import Line, LineRejected, not_utf8
 from gateway.tools.importers.records import Options, Parsed
 
 
 def parse(line: Line, options: Options) -> Parsed:
-    assert line.text is not None
+    if line.text is None:
+        raise LineRejected(not_utf8(line.raw))
     try:
         record: Any = orjson.loads(line.text)
     except orjson.JSONDecodeError as exc:

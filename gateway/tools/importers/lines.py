@@ -1,5 +1,6 @@
-"""The file as numbered physical lines, read in binary and decoded one at a time, so a
-byte that is not UTF-8 costs one line, not the file."""
+"""The file as numbered physical lines, read in binary and decoded one at a time. A line
+that is not valid UTF-8 keeps only its bytes: the CSV formats decode its fields in the
+file's 8-bit encoding (`csvline.fields`), JSON lines refuses it (`not_utf8`)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ class LineRejected(Exception):
 class Line:
     number: int  # 1-based, counting every physical line (as an editor does)
     raw: bytes  # without its line break
-    text: str | None  # None when `problem` says why it could not be decoded
-    problem: str | None = None
+    text: str | None  # None when the line is not valid UTF-8, or has a `problem`
+    problem: str | None = None  # why the line cannot be read at all (too long)
 
     @property
     def content(self) -> str:
@@ -41,14 +42,22 @@ def _skip_rest(file: BinaryIO, on_bytes: Callable[[int], None]) -> None:
             return
 
 
-def _decoded(number: int, raw: bytes) -> Line:
+def not_utf8(raw: bytes) -> str:
+    """Where `raw` stops being UTF-8, as a reason."""
     try:
-        text = raw.decode("utf-8")
+        raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Line(number, raw, None,
-                    f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}")
+        return f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
+    return "valid UTF-8"
+
+
+def _decoded(number: int, raw: bytes) -> Line:
     if number == 1:
-        text = text.removeprefix("\ufeff")  # a byte order mark written by some editors
+        raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte order mark written by some editors
+    try:
+        text: str | None = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
     return Line(number, raw, text)
 
 

@@ -22,12 +22,16 @@ class Options:
     tenant: str | None = None  # set in each record when `--tenant` was given
     equipment: dict[str, Any] | None = None  # `{id, name}` of `--equipment`
     code_deck: int | None = None
+    encoding: str = "latin-1"  # of the fields that are not valid UTF-8 (`csvline`)
 
 
 @dataclass
 class Parsed:
     record: dict[str, Any]
     lines: list[Line] = field(default_factory=list)
+    # each line's identity (`Format.identity`), in the order of `lines`; empty for a format
+    # whose imports are not remembered
+    identities: list[str] = field(default_factory=list)
 
 
 class Format(Protocol):
@@ -38,6 +42,10 @@ class Format(Protocol):
 
     def finish(self) -> list[Parsed]:
         """The sessions still open at the end of the file."""
+
+    def identity(self, line: Line) -> str | None:
+        """What names `line` across imports (None: the format's imports are not
+        remembered); raises `LineRejected` for a line it cannot read."""
 
 
 class OneLineEach:
@@ -52,6 +60,9 @@ class OneLineEach:
 
     def finish(self) -> list[Parsed]:
         return []
+
+    def identity(self, line: Line) -> str | None:
+        return None
 
 
 def session(options: Options, session_id: str, setup: dt.datetime, answer: dt.datetime | None,

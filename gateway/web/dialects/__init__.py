@@ -8,12 +8,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.core.credentials import Registry
-from gateway.web.dialects import active_sessions, files, mor, platform, video
+from gateway.web.dialects import active_sessions, files, login, mor, platform, video
 from gateway.web.dialects.dialect import Dialect
 from gateway.web.dialects.driver import view_of
 
 DIALECTS: tuple[Dialect, ...] = (active_sessions.DIALECT, mor.DIALECT, platform.DIALECT,
-                                 video.DIALECT, files.DIALECT)
+                                 video.DIALECT, login.DIALECT, files.DIALECT)
 
 
 def add_routes(app: web.Application) -> None:

@@ -27,10 +27,12 @@ JsonSchema = dict[str, Any]
 class Route:
     """A path, and the method it calls as the OpenAPI document describes it; a route
     without a method is left out of the document (its dialect picks the method per
-    request, with `Dialect.method_of`, or calls none)."""
+    request, with `Dialect.method_of`, or calls none), unless it declares its OpenAPI
+    `operation` itself."""
 
     path: str
     method: str | None = None
+    operation: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from gateway.web.dialects.readers import Inputs, Options, Reader
 from gateway.web.downloads import send_file
 from methods.context import Params, RpcMethod
 from methods.history import reports
+from methods.validators import INT64_MAX, INT64_MIN
 
 PATH = "/reports/files/{report_id}"
 DOWNLOAD = "DownloadHistoryReport"  # whose roles may download
@@ -43,8 +44,8 @@ async def download(call: Call) -> tuple[Path, str]:
     if caller.role not in call.context.methods[DOWNLOAD].roles:
         raise Forbidden(f"the role {caller.role!r} may not download reports")
     text = call.params["report_id"]
-    if not forms.INTEGER.fullmatch(text):
-        raise NotFound(reports.TABLE, text)
+    if not forms.INTEGER.fullmatch(text) or not INT64_MIN <= int(text) <= INT64_MAX:
+        raise NotFound(reports.TABLE, text)  # no report has an id a 64-bit integer cannot hold
     return await reports.counted_download(call.context, int(text))
 
 

@@ -52,6 +52,7 @@ ITEM_ELEMENTS = {"aggregates": "aggregate"}  # the element of each member of a l
 ACCESS_DENIED = "Access Denied"
 INCORRECT_HASH = "Incorrect hash"
 NOT_AUTHORIZED = "You are not authorized to use this functionality"
+MISSING_OBJECT = "was not found!"  # the end of the method's message for an unknown object
 NOT_FOUND = {"s_originator_id": "User was not found",
              "s_terminator_id": "Terminator was not found",
              "s_device": "Device was not found",
@@ -113,8 +114,10 @@ class StringFormError(InvalidParams):
 
 
 def _invalid(exc: InvalidParams) -> str:
-    """An unknown object named by the method (MOR's wording), else each bad field."""
-    found = next((text for name, text in NOT_FOUND.items() if name in exc.fields), None)
+    """An unknown object named by the method (MOR's wording), else each bad field (an id
+    out of range among them: that is a bad value, not an unknown object)."""
+    found = next((text for name, text in NOT_FOUND.items()
+                  if str(exc.fields.get(name, "")).endswith(MISSING_OBJECT)), None)
     return found if found is not None else _fields(exc)
 
 
@@ -160,7 +163,7 @@ DIALECT = Dialect(
     # An empty value stands for the param's default (MOR's own clients send every param);
     # anything else the method does not know, it refuses itself (`Unknown field.`).
     reader=StringFields(integers(INTEGERS), skip=(USER, HASH), error=StringFormError,
-                        options=(FORMATS,)),
+                        options=(FORMATS,), query_on_post=True),
     credential=CredentialScheme(credential, security=({"morUser": [], "morHash": []},),
                                 components=SECURITY_SCHEMES,
                                 scheme=Scheme(SCHEME, mor_secret), key_hook=issued),

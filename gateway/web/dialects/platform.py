@@ -2,28 +2,31 @@
 Voximplant's Management API serves its History methods (docs/methods/call-history.md, README
 "Transport" and "Keys"; docs/methods/call-history.md).
 
-Params are query or urlencoded form fields in their string forms: lists joined by `;`,
-booleans `true`/`false` (or `1`/`0`), `all` where a list may be everything. The
-credential is `account_id` (the key id) with `api_key` (the whole key), or
-`Authorization: Bearer <key>`. Errors are `{"error": {"code", "msg"}}` with the vendor's
+Params are query or urlencoded form fields in their string forms: lists joined by `;`
+(`remote_number_list` also as a JSON array of strings), booleans `true`/`false` (or
+`1`/`0`), `all` where a list may be everything. The
+credential is `account_id` (the key id, or its tenant's integer id) with `api_key` (the whole
+key), `Authorization: Bearer <key>`, or a service account's `Authorization: Bearer <jwt>`
+(`service_accounts.py`). Errors are `{"error": {"code", "msg"}}` with the vendor's
 numeric codes; a CSV answer is the body itself (gzip when the client accepts it), and
-`DownloadHistoryReport` answers the file.
+`DownloadHistoryReport` answers the file as `application/octet-stream`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
+import orjson
 from aiohttp import web
 from marshmallow import Schema
 from marshmallow import fields as mm
 
-from gateway.core.credentials import Credential
+from gateway.core.credentials import Credential, NamedKey
 from gateway.core.errors import (AuthenticationFailed, Forbidden, GatewayError, Internal,
                                  InvalidParams, InvalidRequest, MethodNotFound, NotFound,
                                  ParseError, Timeout)
-from gateway.web import auth
-from gateway.web.dialects import forms, renderers, schemes
+from gateway.web import appkeys, auth
+from gateway.web.dialects import forms, renderers, schemes, service_accounts
 from gateway.web.dialects.dialect import Call, CredentialScheme, Dialect, Renderer, Route
 from gateway.web.dialects.errormaps import ErrorMap, VendorError, WrongVerb
 from gateway.web.dialects.readers import Fields, StringFields
@@ -76,6 +79,8 @@ def _value(field: mm.Field, text: str) -> Any:
     """A param's value from its string form, as the method's schema expects it."""
     if isinstance(field, common.ChildAccounts) and text == common.ALL:
         return text
+    if isinstance(field, common.NumberList) and text.lstrip().startswith("["):
+        return _json_list(text)
     if isinstance(field, (mm.List, common.ChildAccounts)):
         inner = field.inner if isinstance(field, mm.List) else mm.Integer()
         return [_value(inner, part) for part in text.split(";")]
@@ -85,6 +90,18 @@ def _value(field: mm.Field, text: str) -> Any:
         raise ValueError("Not a valid boolean.")
     if isinstance(field, mm.Integer):
         return forms.integer(text)
+    return text
+
+
+def _json_list(text: str) -> Any:
+    """A JSON array of strings (as the clients document `remote_number_list`); else the
+    text, for the schema to refuse."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
     return text
 
 
@@ -99,11 +116,14 @@ def convert(name: str, text: str, schema: Schema | None) -> Any:
 def credential(request: web.Request, fields: Fields) -> Credential:
     key = fields.get(API_KEY)
     if not key:
-        return auth.credential(request.headers)
-    key_id = fields.get(ACCOUNT_ID)
-    if key_id is not None and key_id != key.partition(".")[0]:
-        raise AuthenticationFailed("account_id is not the key's id")
-    return key
+        return auth.credential_or_token(request.headers,
+                                        request.app[appkeys.AUTHENTICATOR].registry)
+    account = fields.get(ACCOUNT_ID)
+    if account is None or account == key.partition(".")[0]:
+        return key
+    if account.isascii() and account.isdigit() and len(account) < 20:
+        return NamedKey(key, int(account))  # the tenant's id, checked against the key's
+    raise AuthenticationFailed("account_id is not the key's id")
 
 
 def _vendor(status: int, code: int, msg: str) -> VendorError:
@@ -157,6 +177,20 @@ async def answer(call: Call, result: Any) -> web.StreamResponse:
     return json_response(result)
 
 
+def responses(result: Mapping[str, Any], error: Mapping[str, Any]) -> dict[str, Any]:
+    """As `answer` answers: the file itself for DownloadHistoryReport, the CSV text as the
+    body when the result may be that text (`output=csv`), JSON otherwise."""
+    out = renderers.json_responses(dict(result), dict(error))
+    content = out["200"]["content"]
+    if result == HISTORY[DOWNLOAD].result:
+        out["200"] = {"description": "the export's file", "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+    elif any(alternative.get("type") == "string" for alternative in
+             result.get("properties", {}).get("result", {}).get("oneOf", ())):
+        content["text/csv"] = {"schema": {"type": "string"}}
+    return out
+
+
 DIALECT = Dialect(
     name="platform",
     # Every verb and spelling reaches the view, which answers the vendor's way: `cmd` in
@@ -168,9 +202,10 @@ DIALECT = Dialect(
     credential=CredentialScheme(
         credential, components=SECURITY_SCHEMES,
         security=({"platformAccount": [], "platformKey": []}, {"platformKey": []},
-                  {"bearer": []})),
+                  {"bearer": []}),
+        scheme=service_accounts.SCHEME, key_hook=service_accounts.credentials_file),
     errors=ERRORS,
-    renderer=Renderer(answer, renderers.json_error, renderers.json_responses),
+    renderer=Renderer(answer, renderers.json_error, responses),
     error_schema=ERROR,
     method_of=method_of,
 )

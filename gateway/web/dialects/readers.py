@@ -58,6 +58,9 @@ class Reader(ABC):
     location: ClassVar[str] = "query"  # where OpenAPI puts the params: "query" or "body"
     headers: Mapping[str, str] = {}  # params sent as headers: param -> header
     options: tuple[Option, ...] = ()
+    # Whether the OpenAPI document declares a POST's fields in the query as well as in the
+    # form (both are read either way); otherwise only in the form.
+    query_on_post: bool = False
 
     def check(self, request: web.Request) -> None:
         """Before the request takes a slot: refuse a body of the wrong type."""
@@ -111,7 +114,7 @@ class StringFields(Reader):
     """Query fields, and those of a form body when `form`, each from its string form by
     `convert`; `skip` names fields read as the credential. See `forms.parsed` for
     `repeatable`, `skip_empty` and `error`. `path` adds the route's path params, and
-    `headers` the params sent as headers."""
+    `headers` the params sent as headers. `query_on_post`: see `Reader`."""
 
     convert: Convert = as_text
     form: bool = True
@@ -122,6 +125,7 @@ class StringFields(Reader):
     path: bool = False
     headers: Mapping[str, str] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
+    query_on_post: bool = False
 
     async def fields(self, request: web.Request) -> Fields:
         return await forms.request_fields(request) if self.form else MultiDict(request.query)

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from aiohttp import web
 
 from gateway.web.dialects.dialect import Call, JsonSchema, Renderer
-from gateway.web.downloads import send_file
+from gateway.web.downloads import OCTET_STREAM, send_file
 from gateway.web.transport import json_response
 from methods.context import Context
 from methods.history import reports
@@ -87,6 +87,7 @@ def csv_text(text: str) -> web.StreamResponse:
 
 async def report_file(request: web.Request, context: Context,
                       report_id: int) -> web.StreamResponse:
-    """A completed export's file, counted as a download."""
+    """A completed export's file, counted as a download, as `application/octet-stream`
+    (the vendor route's `DownloadHistoryReport`)."""
     path, file_name = await reports.counted_download(context, report_id)
-    return await send_file(request, path, file_name)
+    return await send_file(request, path, file_name, OCTET_STREAM)

@@ -4,8 +4,9 @@ EnableX's UCaaS reporting serves them (docs/methods/video.md, docs/rpc.md and
 
 Params are query fields; repeating `search_by`/`search_string` gives several search pairs
 (ours); the header `X-App-Type` (`vc` | `wb`) filters by application. The credential is
-HTTP Basic (the key id, and the secret after its first `.`) or `Authorization: Token
-<key>`. Errors are `{"result": <code>, "msg", "desc"}` with the vendor's codes.
+HTTP Basic (the key id, and the secret after its first `.`), `Authorization: Token <key>`,
+or `Token <access_token>` with a token from `POST /ucaas/v1/login` (`login.py`). Errors
+are `{"result": <code>, "msg", "desc"}` with the vendor's codes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from gateway.core.credentials import Credential
 from gateway.core.errors import (AuthenticationFailed, Forbidden, GatewayError, Internal,
                                  InvalidParams, NotFound, Timeout, Unprocessable)
 from gateway.web.auth import KeyExpired
-from gateway.web.dialects import forms, renderers
+from gateway.web.dialects import forms, renderers, tokens
 from gateway.web.dialects.dialect import CredentialScheme, Dialect, Route
 from gateway.web.dialects.errormaps import ErrorMap, VendorError, WrongVerb
 from gateway.web.dialects.readers import Fields, StringFields, integers
@@ -42,14 +43,22 @@ SECURITY_SCHEMES = {
     # HTTP Basic (the key id, and the secret after its first "."), or a token.
     "basic": {"type": "http", "scheme": "basic"},
     "token": {"type": "apiKey", "in": "header", "name": "Authorization",
-              "description": "EnableX: `Token <key>`"}}
+              "description": "EnableX: `Token <access_token>` (from POST /ucaas/v1/login), "
+                             "or `Token <key>`"}}
 
 
 def credential(request: web.Request, fields: Fields) -> Credential:
-    """The key of a Basic or Token `Authorization` header."""
+    """The key of a Basic or Token `Authorization` header; a token issued by
+    `POST /ucaas/v1/login` (`tokens.py`) as its proof of the key."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "token" and value.strip():
-        return value.strip()
+        return tokens.proof(value.strip()) or value.strip()
+    return basic(request)
+
+
+def basic(request: web.Request) -> Credential:
+    """The key of a Basic `Authorization` header, else None."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "basic":
         try:
             user, colon, secret = base64.b64decode(value.strip(), validate=True) \
@@ -105,7 +114,7 @@ DIALECT = Dialect(
     reader=StringFields(integers(INTEGERS), form=False, repeatable=LISTS, skip_empty=False,
                         path=True, headers={"app_type": APP_TYPE_HEADER}),
     credential=CredentialScheme(credential, security=({"basic": []}, {"token": []}),
-                                components=SECURITY_SCHEMES),
+                                components=SECURITY_SCHEMES, scheme=tokens.TOKEN_SCHEME),
     errors=ERRORS,
     renderer=renderers.JSON,
     error_schema=ERROR,
