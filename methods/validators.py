@@ -32,12 +32,12 @@ class NotEmpty(validate.Validator):
 
     json_schema = {"minItems": 1}
 
-    def __init__(self, error: str) -> None:
-        self.error = error
+    def __init__(self, message: str) -> None:
+        self.message = message
 
     def __call__(self, value: Any) -> Any:
         if not value:
-            raise ValidationError(self.error)
+            raise ValidationError(self.message)
         return value
 
 

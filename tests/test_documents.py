@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, Iterator
 
 import pytest
 from aiohttp import ClientSession, web
@@ -29,7 +29,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from gateway.core.config import load_config
+from gateway.web import openapi
 from gateway.web.app import create_app
+from gateway.web.dialects import DIALECTS
 from methods import all_methods, openrpc
 
 NODE_DOCS = Path(__file__).resolve().parent / "node-docs"
@@ -87,6 +89,38 @@ async def document_of(server: TestServer) -> dict[str, Any]:
         async with session.get(server.make_url("/openrpc.json")) as response:
             found: dict[str, Any] = await response.json()
     return found
+
+
+# --- gateway demo --anchor ------------------------------------------------------------
+
+def demo_command(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gateway", "demo", "--calls", "100",
+                           *arguments], cwd=folder, capture_output=True, text=True, timeout=60,
+                          env={"GATEWAY_DATABASE": f"sqlite:///{folder}/g.db", "PATH": ""})
+
+
+def test_the_anchor_fixes_where_the_data_lies_and_another_one_is_refused(
+        tmp_path: Path) -> None:
+    done = demo_command(tmp_path, "--anchor", "2026-11-30T12:00:30+01:00")
+    assert done.returncode == 0, done.stderr
+    # 12:00:30+01:00 is 11:00:30 UTC; the data ends at the start of that minute
+    assert "(seed 1, 30 days to 2026-11-30T11:00:00Z)" in done.stdout.splitlines()[-1]
+    again = demo_command(tmp_path, "--anchor", "2026-11-30T12:00:00Z")
+    assert again.returncode == 2
+    assert again.stderr == ("gateway demo: this store holds the demo data of seed 1 anchored "
+                            "at 2026-11-30T11:00:00Z; run it with that --anchor (or none), or "
+                            "with another --seed\n")
+    unpinned = demo_command(tmp_path)  # no --anchor: the store's own
+    assert unpinned.returncode == 0, unpinned.stderr
+    assert "(seed 1, 30 days to 2026-11-30T11:00:00Z)" in unpinned.stdout.splitlines()[-1]
+
+
+def test_an_anchor_without_an_offset_is_refused(tmp_path: Path) -> None:
+    done = demo_command(tmp_path, "--anchor", "2026-11-30T12:00:00")
+    assert done.returncode == 2
+    assert done.stderr.endswith("argument --anchor: the timestamp has no offset (add Z for "
+                                "UTC): '2026-11-30T12:00:00'\n")
+    assert not (tmp_path / "g.db").exists()
 
 
 # --- the meta-schema -------------------------------------------------------------------
@@ -433,3 +467,46 @@ async def test_schemathesis_finds_no_5xx_and_no_undeclared_answer_on_the_dialect
             await server.close()
     assert re.search(r"\d+ generated, \d+ passed", bearer), bearer[-3000:]
     assert re.search(r"\d+ generated, \d+ passed", token), token[-3000:]
+
+
+# --- /openapi.json ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def openapi_document() -> dict[str, Any]:
+    return openapi.document(all_methods(), DIALECTS)
+
+
+def test_a_platform_post_declares_its_fields_once_in_the_form(
+        openapi_document: dict[str, Any]) -> None:
+    post = openapi_document["paths"]["/platform_api/GetCallHistory"]["post"]
+    assert post["parameters"] == []
+    body = post["requestBody"]
+    assert body["required"] is True
+    assert set(body["content"]) == {"application/x-www-form-urlencoded", "multipart/form-data"}
+    form = body["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert form["required"] == ["from_date", "to_date"]
+    get = openapi_document["paths"]["/platform_api/GetCallHistory"]["get"]
+    assert [p["name"] for p in get["parameters"]] == list(form["properties"])
+    assert {p["in"] for p in get["parameters"]} == {"query"}
+
+
+def test_a_path_or_header_param_stays_where_the_route_reads_it(
+        openapi_document: dict[str, Any]) -> None:
+    get = openapi_document["paths"]["/ucaas/v1/sessions/{session_id}/cdr"]["get"]
+    assert [(p["name"], p["in"]) for p in get["parameters"]] == [
+        ("session_id", "path"), ("X-App-Type", "header")]
+
+
+def test_every_content_type_an_operation_answers_is_declared(
+        openapi_document: dict[str, Any]) -> None:
+    paths = openapi_document["paths"]
+    history = paths["/platform_api/GetCallHistory"]["get"]["responses"]
+    assert set(history["200"]["content"]) == {"application/json", "text/csv"}
+    assert set(history["default"]["content"]) == {"application/json", "text/plain"}
+    reports = paths["/platform_api/GetHistoryReports"]["get"]["responses"]
+    assert set(reports["200"]["content"]) == {"application/json"}  # never CSV
+    download = paths["/platform_api/DownloadHistoryReport"]["get"]["responses"]
+    assert set(download["200"]["content"]) == {"application/octet-stream"}
+    for path, operations in paths.items():
+        for verb, operation in operations.items():
+            assert "text/plain" in operation["responses"]["default"]["content"], (path, verb)

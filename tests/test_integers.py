@@ -11,17 +11,21 @@ one docs/rpc.md gives, with the bounds the document states.
 from __future__ import annotations
 
 import base64
+import copy
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import urlencode
 
+import marshmallow.fields as mm
 import pytest
 from conftest import call_as_root
 from envelopes import answer, invalid, rejection
 
 from gateway.web import appkeys
 from gateway.web.dialects import mor
+from methods.ingest import ledgers, session_schema
+from methods.validators import Integer
 
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 RANGE = "Must be greater than or equal to {min} and less than or equal to {max}."
@@ -150,7 +154,48 @@ async def test_every_rpc_integer_param_is_bounded(client: Any, make_key: Any) ->
 
 # --- the dialect routes --------------------------------------------------------------------
 
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """Where an operation takes params: the query, a form or a JSON body; the params it
+    declares there, in the method's order, and those it requires."""
+
+    kind: str  # "query", "form" or "json"
+    properties: dict[str, Any]
+    required: tuple[str, ...]
+
+
+def carriers(operation: dict[str, Any]) -> Iterator[Carrier]:
+    query = [p for p in operation.get("parameters", []) if p["in"] == "query"]
+    if query:
+        yield Carrier("query", {p["name"]: p["schema"] for p in query},
+                      tuple(p["name"] for p in query if p.get("required")))
+    content = operation.get("requestBody", {}).get("content", {})
+    for kind, media in (("form", FORM), ("json", "application/json")):
+        schema = content.get(media, {}).get("schema")
+        if schema and schema.get("properties"):
+            yield Carrier(kind, schema["properties"], tuple(schema.get("required", ())))
+
+
+def _errors(param: Param, carrier: Carrier) -> dict[str, Any]:
+    """The route's bad fields in the order the method declares them: the required
+    params not sent, and the one sent out of range."""
+    message = RANGE.format(min=param.minimum, max=param.maximum)
+    if carrier.kind == "json":  # the other required params are sent valid
+        return {param.top: nested_error(param.path[1:], message)}
+    errors: dict[str, Any] = {}
+    for name in carrier.properties:
+        if name == param.top:
+            errors[name] = nested_error(param.path[1:], message)
+        elif name in carrier.required:
+            errors[name] = MISSING
+    return errors
+
+
 def _joined(errors: dict[str, Any]) -> str:
+    """`name: message` of each bad field, nested ones as `outer.inner`, joined by `; `."""
     texts = []
     for name, message in errors.items():
         if isinstance(message, dict):
@@ -158,45 +203,6 @@ def _joined(errors: dict[str, Any]) -> str:
         else:
             texts.append(f"{name}: {message}")
     return "; ".join(texts)
-
-
-def _errors(param: Param, query_params: list[dict[str, Any]]) -> dict[str, Any]:
-    """The route's bad fields in the order the method declares them: the required
-    params not sent, and the one sent out of range."""
-    message = RANGE.format(min=param.minimum, max=param.maximum)
-    errors: dict[str, Any] = {}
-    for p in query_params:
-        if p["name"] == param.top:
-            errors[p["name"]] = nested_error(param.path[1:], message)
-        elif p.get("required") and p["in"] == "query":
-            errors[p["name"]] = MISSING
-    return errors
-
-
-def _mor_signed(fields: dict[str, str], key: str, mor_secret: str) -> dict[str, str]:
-    return {**fields, "u": key.partition(".")[0], "hash": mor.mor_hash(fields, mor_secret)}
-
-
-async def _made_key(client: Any, role: str) -> dict[str, Any]:
-    return dict(await call_as_root(client.app, "keys.create", role=role, tenant="root",
-                                   rate_limit="unlimited"))
-
-
-def _route_params(operation: dict[str, Any]) -> Iterator[Param]:
-    for p in operation.get("parameters", []):
-        if p["in"] in ("query", "header"):
-            yield from integer_params({"type": "object", "properties": {p["name"]: p["schema"]}},
-                                      lists_first=True)
-
-
-async def _answer(client: Any, path: str, verb: str, query: dict[str, str],
-                  headers: dict[str, str], json: Any = None) -> tuple[int, Any]:
-    url = f"{path}?{urlencode(query)}" if query else path
-    response = await client.request(verb.upper(), url, headers=headers, json=json)
-    text = await response.text()
-    if response.content_type == "application/json":
-        return response.status, await response.json()
-    return response.status, text
 
 
 def _expected(path: str, errors: dict[str, Any], param: Param) -> tuple[int, Any]:
@@ -212,67 +218,83 @@ def _expected(path: str, errors: dict[str, Any], param: Param) -> tuple[int, Any
     return 400, {"error": {"message": "Invalid request", "data": errors}}
 
 
+def _required_body_value(schema: dict[str, Any]) -> Any:
+    """A valid value of a required JSON body param: the first of its enumerated items."""
+    if schema.get("type") == "array" and "enum" in schema.get("items", {}):
+        return [schema["items"]["enum"][0]]
+    raise AssertionError(f"no valid value known for a required param: {schema}")
+
+
+class Caller:
+    """The admin key, in each credential form the operations declare."""
+
+    def __init__(self, made: dict[str, Any]) -> None:
+        self.key, self.mor_secret = str(made["key"]), str(made["mor_secret"])
+        key_id, _, secret = self.key.partition(".")
+        self.basic = base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+
+    def sign(self, operation: dict[str, Any], fields: dict[str, str]
+             ) -> tuple[dict[str, str], dict[str, str]]:
+        """(fields to add to the query, headers)."""
+        security = {name for option in operation.get("security", []) for name in option}
+        if "morUser" in security:  # MOR signs the values of the fields sent
+            return {"u": self.key.partition(".")[0],
+                    "hash": mor.mor_hash(fields, self.mor_secret)}, {}
+        if "basic" in security:
+            return {}, {"Authorization": f"Basic {self.basic}"}
+        return {}, {"Authorization": f"Bearer {self.key}"}
+
+
+async def _send(client: Any, path: str, verb: str, carrier: Carrier, param: Param, value: int,
+                caller: Caller, operation: dict[str, Any]) -> tuple[int, Any]:
+    if carrier.kind == "json":
+        body = {param.top: body_value(param.path[1:], value)}
+        for name in carrier.required:
+            body.setdefault(name, _required_body_value(carrier.properties[name]))
+        query, headers = caller.sign(operation, {})
+        response = await client.request(verb.upper(), path, params=query, headers=headers,
+                                        json=body)
+    else:
+        fields = {param.top: str(value)}  # a list param: one value as its string form
+        query, headers = caller.sign(operation, fields)
+        if carrier.kind == "query":
+            response = await client.request(verb.upper(), path, headers=headers,
+                                            params={**fields, **query})
+        else:
+            response = await client.request(verb.upper(), f"{path}?{urlencode(query)}",
+                                            headers={**headers, "Content-Type": FORM},
+                                            data=urlencode(fields))
+    if response.content_type == "application/json":
+        return response.status, await response.json()
+    return response.status, ET.fromstring(await response.text()).findtext("error")
+
+
 async def test_every_route_integer_param_is_bounded(client: Any) -> None:
     spec = await document(client, "/openapi.json")
-    made = await _made_key(client, "admin")
-    key, secret = str(made["key"]), str(made["mor_secret"])
-    key_id, _, plain = key.partition(".")
-    basic = base64.b64encode(f"{key_id}:{plain}".encode()).decode()
-    checked: set[str] = set()
+    caller = Caller(await call_as_root(client.app, "keys.create", role="admin", tenant="root",
+                                       rate_limit="unlimited"))
+    checked: set[tuple[str, str]] = set()
     wrong = []
     for path, operations in spec["paths"].items():
-        if "{" in path:
-            continue  # no route with a path param takes an integer
         for verb, operation in operations.items():
-            security = {name for option in operation.get("security", []) for name in option}
-            params = list(_route_params(operation))
-            body_schema = operation.get("requestBody", {}).get("content", {}) \
-                .get("application/json", {}).get("schema")
-            body_params = list(integer_params(body_schema)) if body_schema and \
-                "parameters" not in operation else []
-            for param in params + body_params:
-                for value in values_for(param):
-                    headers: dict[str, str] = {}
-                    query: dict[str, str] = {}
-                    json = None
-                    if param in body_params:
-                        json = {param.top: body_value(param.path[1:], value)}
-                        required = body_schema.get("required", [])
-                        for name in required:
-                            if name != param.top:
-                                json[name] = _required_body_value(body_schema, name)
-                        errors = {param.top: nested_error(param.path[1:], RANGE.format(
-                            min=param.minimum, max=param.maximum))}
-                    else:
-                        query = {param.top: str(value)}  # a list: one value
-                        errors = _errors(param, operation.get("parameters", []))
-                    if "morUser" in security:
-                        query = _mor_signed(query, key, secret)
-                    elif "basic" in security:
-                        headers["Authorization"] = f"Basic {basic}"
-                    else:
-                        headers["Authorization"] = f"Bearer {key}"
-                    got = await _answer(client, path, verb, query, headers, json)
-                    expected = _expected(path, errors, param)
-                    if path.startswith("/billing/api/"):
-                        status, text = got
-                        got = (status, ET.fromstring(text).findtext("error")) \
-                            if isinstance(text, str) else got
-                    checked.add(path)
-                    if got != expected:
-                        wrong.append((verb, path, param.path, value, got, expected))
+            for carrier in carriers(operation):
+                params = integer_params({"type": "object", "properties": carrier.properties},
+                                        lists_first=carrier.kind != "json")
+                for param in params:
+                    for value in values_for(param):
+                        got = await _send(client, path, verb, carrier, param, value, caller,
+                                          operation)
+                        expected = _expected(path, _errors(param, carrier), param)
+                        checked.add((path, carrier.kind))
+                        if got != expected:
+                            wrong.append((verb, path, carrier.kind, param.path, value, got,
+                                          expected))
     assert not wrong, "\n".join(map(repr, wrong[:8]))
-    # every dialect that takes integers was reached
-    for prefix in ("/reports/active_sessions", "/billing/api/", "/platform_api/", "/ucaas/"):
-        assert any(path.startswith(prefix) for path in checked), prefix
-
-
-def _required_body_value(schema: dict[str, Any], name: str) -> Any:
-    """A valid value of a required body param: the first of its enumerated items."""
-    prop = schema["properties"][name]
-    if prop.get("type") == "array" and "enum" in prop.get("items", {}):
-        return [prop["items"]["enum"][0]]
-    raise AssertionError(f"no valid value known for the required {name!r}: {prop}")
+    # every dialect that takes integers was reached, in every way it takes them
+    for prefix, kind in (("/reports/active_sessions", "json"), ("/billing/api/", "query"),
+                         ("/billing/api/", "form"), ("/platform_api/", "query"),
+                         ("/platform_api/", "form"), ("/ucaas/", "query")):
+        assert any(p.startswith(prefix) and k == kind for p, k in checked), (prefix, kind)
 
 
 # --- a report file ---------------------------------------------------------------------------
@@ -323,3 +345,75 @@ async def test_an_ingested_integer_out_of_range_rejects_its_record(
     assert response == {"jsonrpc": "2.0", "id": 1, "result": answer(
         accepted=1, rejected=[rejection(1, {path: RANGE.format(min=bounds[0],
                                                                max=bounds[1])})])}, response
+
+
+# Every integer field of every record kind, found by walking the record schemas; each one
+# set out of range in a record that is otherwise valid (its first list items present).
+def _records(kind: str, n: int) -> dict[str, Any]:
+    """A valid record of the kind, the n-th (ids differ between the two sent)."""
+    if kind == "ingest.sessions":
+        leg = {**CALL["legs"][0], "client": {"id": n, "name": f"c{n}"},
+               "account": {"id": n, "name": f"a{n}"}, "hangup_cause": 16, "pdd_ms": 100}
+        return {**CALL, "session_id": f"s-{n}", "legs": [leg],
+                "equipment": {"id": n, "name": f"e{n}"}, "application": {"id": n, "name": "app"},
+                "records": [{"record_id": n, "url": f"https://rec.example/{n}.mp4"}],
+                "resources": [{"resource_usage_id": n, "resource_type": "TTS"}]}
+    if kind == "ingest.transactions":
+        return {"transaction_id": n, "performed_at": "2026-03-01T12:00:00Z", "amount": "1.5",
+                "currency": "EUR", "transaction_type": "resource_charge"}
+    if kind == "ingest.acd_sessions":
+        return {"acd_session_history_id": n, "acd_request_id": f"req-{n}",
+                "begin_time": "2026-03-01T09:00:00Z", "events": [
+                    {"acd_session_event_id": n, "time": "2026-03-01T09:00:01Z",
+                     "type": "enqueued"}]}
+    return {"code_deck_id": n, "name": f"deck {n}",
+            "codes": [{"prefix": "370", "name": "Lithuania"}]}
+
+
+RECORD_SCHEMAS = {"ingest.sessions": session_schema.SessionRecord,
+                  "ingest.transactions": ledgers.Transaction,
+                  "ingest.acd_sessions": ledgers.AcdSession,
+                  "ingest.code_decks": ledgers.CodeDeck}
+
+
+def record_integers(schema: Any, path: tuple[str | int, ...] = ()) -> Iterator[
+        tuple[tuple[str | int, ...], Integer]]:
+    for name, field in schema().fields.items():
+        inner = field.inner if isinstance(field, mm.List) else field
+        at = (*path, name, 0) if isinstance(field, mm.List) else (*path, name)
+        if isinstance(inner, Integer):
+            yield at, inner
+        elif isinstance(inner, mm.Nested):
+            yield from record_integers(type(inner.schema), at)
+
+
+def _set(record: dict[str, Any], path: tuple[str | int, ...], value: int) -> dict[str, Any]:
+    """The record with the value at the path (a nested object the record lacks is made)."""
+    changed = copy.deepcopy(record)
+    here: Any = changed
+    for step, following in zip(path, path[1:]):
+        if isinstance(here, dict) and here.get(step) is None:
+            here[step] = [{}] if isinstance(following, int) else {}
+        here = here[step]
+    here[path[-1]] = value
+    return changed
+
+
+@pytest.mark.parametrize("kind", list(RECORD_SCHEMAS))
+async def test_every_record_integer_is_bounded(rpc: Any, ingest_key: str, kind: str) -> None:
+    good = await rpc(kind, {"records": [_records(kind, 1)]}, key=ingest_key)
+    assert good["result"]["accepted"] == 1, good
+    found = list(record_integers(RECORD_SCHEMAS[kind]))
+    assert found
+    wrong = []
+    for path, field in found:
+        for value in values_for(Param(path, field.minimum, field.maximum)):
+            bad = _set(_records(kind, 2), path, value)
+            response = await rpc(kind, {"records": [_records(kind, 1), bad]}, key=ingest_key)
+            dotted = ".".join(map(str, path))
+            # the first record is stored already: unchanged; the second refused alone
+            expected = {"jsonrpc": "2.0", "id": 1, "result": answer(unchanged=1, rejected=[
+                rejection(1, {dotted: RANGE.format(min=field.minimum, max=field.maximum)})])}
+            if response != expected:
+                wrong.append((path, value, response))
+    assert not wrong, "\n".join(map(repr, wrong[:8]))

@@ -370,9 +370,13 @@ async def test_openapi_lists_the_route(client):
         assert operation["security"] == [{"morUser": [], "morHash": []}]
         names = [p["name"] for p in operation["parameters"]]
         assert names == HASH_ORDER, names
-        assert set(operation["responses"]) == {"200"}
+        # every error is HTTP 200; only the HTTP server's own refusals are not (plain text)
+        assert set(operation["responses"]) == {"200", "default"}
         content = operation["responses"]["200"]["content"]
         assert set(content) == {"application/xml", "application/json"}
+        assert set(operation["responses"]["default"]["content"]) == {"text/plain"}
+    # the POST reads the query and the form: it declares both, neither required
+    assert [p["required"] for p in path["post"]["parameters"]] == [False] * len(HASH_ORDER)
     schemes = document["components"]["securitySchemes"]
     assert (schemes["morUser"]["in"], schemes["morUser"]["name"]) == ("query", "u")
     assert (schemes["morHash"]["in"], schemes["morHash"]["name"]) == ("query", "hash")

@@ -7,6 +7,7 @@ IP allow-list and rate limit; every engine."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+import pytest
 from aiohttp.test_utils import TestClient
 from conftest import JSON, call_as_root, make_config, post
 from cryptography.hazmat.primitives import serialization
@@ -101,6 +103,19 @@ async def test_keys_create_answers_the_credentials_file(client: TestClient,
         "service_account": {"account_id": ROOT_ID, "key_id": made["key_id"],
                             "private_key": "***", "account_email": "root@127.0.0.1"}}
     assert json.loads(audit["args"])["service_account"] is True
+
+
+async def test_the_private_key_is_never_logged(client: TestClient, admin_key: str,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    status, answer, _ = await post(client, {
+        "jsonrpc": "2.0", "method": "keys.create", "id": 1,
+        "params": {"role": "admin", "service_account": True}}, admin_key)
+    assert status == 200
+    account = answer["result"]["service_account"]
+    assert await ping(client, sign(account)) == (200, ok("pong"))
+    body = account["private_key"].splitlines()[1]
+    assert caplog.records and body not in caplog.text and "PRIVATE KEY" not in caplog.text
 
 
 async def test_a_plain_key_has_no_service_account(client: TestClient, admin_key: str) -> None:

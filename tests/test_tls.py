@@ -103,3 +103,9 @@ def test_a_file_that_cannot_be_used_stops_start_up(tmp_path: Path,
 def test_no_tls_keys_serve_plain_http() -> None:
     assert tls.server_context(Tls()) is None
     assert load_config(environ={}, search_default=False).tls == Tls(None, None)
+
+
+def test_the_keys_are_in_the_documented_list() -> None:
+    text = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    keys = text.split("## Keys", 1)[1].split("\n## ", 1)[0]
+    assert "| `tls.cert` | null |" in keys and "| `tls.key` | null |" in keys

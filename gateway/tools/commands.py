@@ -57,7 +57,8 @@ async def as_root(config: Config, work: Callable[[Context], Awaitable[T]]) -> T:
         return await work(Context(db=db, caller=root_admin("command-line", "local"),
                                   config=config, request_id="command-line",
                                   server_key=server_key, methods=all_methods(),
-                                  issue_key=partial(credentials.issue, server_key)))
+                                  issue_key=partial(credentials.issue, server_key),
+                                  rpc_url=f"{url(config.host, config.port)}/rpc"))
     return await with_store(config, run)
 
 

@@ -53,7 +53,7 @@ def credential_or_token(headers: Mapping[str, str], registry: Registry) -> Crede
     """The key sent as `credential` reads it, or a bearer token of a registered scheme's
     shape (a service account's JWT) read into its proof."""
     sent = credential(headers)
-    if sent and "X-Api-Key" not in headers and (proof := registry.token(sent)) is not None:
+    if sent and not headers.get("X-Api-Key") and (proof := registry.token(sent)) is not None:
         return proof
     return sent
 
@@ -62,7 +62,8 @@ class Authenticator:
     """Turns a credential and a client IP into a `Caller`, or raises `AuthenticationFailed`.
 
     A plain key is checked against its stored hash; a `Proof` against the key's secret
-    under the proof's scheme, which `registry` derives from `server_key`.
+    under the proof's scheme, which `registry` derives from `server_key` (or against what
+    the scheme's `stored` names in the key's row: a service account's public key).
     """
 
     def __init__(self, db: Backend, server_key: str, registry: Registry) -> None:

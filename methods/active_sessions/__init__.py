@@ -16,11 +16,25 @@ from gateway.storage import Row, code_decks
 from gateway.storage import live_sessions as live
 from gateway.storage.sources import Filter
 from gateway.storage.sql import one_of
+from methods import json_schemas
 from methods.active_sessions.columns import TIME_FIELDS, columns
-from methods.active_sessions.params import ROLLUP, QueryParams
+from methods.active_sessions.params import AGGREGATED, FIELDS, ROLLUP, QueryParams
 from methods.context import Context, Params, RpcMethod
 
-ROW = {"type": "object", "description": "the requested fields (and row_type with rollup)"}
+
+def _field_schema(name: str) -> dict[str, Any]:
+    """A field's JSON Schema; null where a rollup's subtotal or total leaves it out."""
+    if name in TIME_FIELDS:
+        return {"oneOf": [json_schemas.DATE_TIME, {"type": "null"}]}
+    whole = name in AGGREGATED or (name.endswith("_id") and not name.endswith(
+        ("leg_id", "party_id")) and name != "session_id")
+    return {"type": ["integer" if whole else "string", "null"]}
+
+
+ROW = {"type": "object", "additionalProperties": False,
+       "description": "the requested fields (and row_type with rollup)",
+       "properties": {**{name: _field_schema(name) for name in FIELDS},
+                      "row_type": {"type": "string", "enum": ["row", "subtotal", "total"]}}}
 
 
 async def _deck(context: Context, deck_id: int | None) -> int | None:

@@ -13,6 +13,7 @@ from gateway.query.select import Select
 from gateway.query.zones import offsets
 from gateway.storage import ledgers, references, summaries
 from gateway.storage.tenants import ROOT_PATH
+from methods import json_schemas
 from methods.aggregate import plan
 from methods.aggregate.columns import CURRENCY, KEYS, UTC_DAY, View
 from methods.aggregate.figures import COUNTS, MONEY, Rates, Sums, day_text, figures
@@ -21,10 +22,24 @@ from methods.context import Context, Params, RpcMethod
 
 METHOD = "aggregate_get"
 Key = tuple[Any, ...]
+_NUMBER, _MAYBE = {"type": "number"}, {"type": ["number", "null"]}
+FIGURES = {"total_calls": {"type": "integer"}, "answered_calls": {"type": "integer"},
+           "asr": _NUMBER, "billsec": {"type": "integer"}, "acd": _NUMBER, "pdd": _NUMBER,
+           "price": _NUMBER, "cost": _NUMBER, "profit": _NUMBER, "margin": _MAYBE}
+# The keys of the groupings asked for (docs/methods/aggregate.md), then the figures.
+GROUP_KEYS = {"originator_id": {"type": "integer"}, "device_id": {"type": "integer"},
+              "terminator_id": {"type": "integer"}, "provider_id": {"type": "integer"},
+              "day": json_schemas.DAY,
+              "hour": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:00$"},
+              **{name: {"type": ["string", "null"]} for name in (
+                  "originator_name", "device_name", "terminator_name", "provider_name",
+                  "dst_group", "dst", "user_rate", "provider_rate")}}
 RESULT = {"type": "object", "properties": {
-    "aggregates": {"type": "array", "items": {"type": "object"}},
-    "totals": {"type": "object"}, "currency": {"type": "string"},
-    "timezone": {"type": "string"}}}
+    "aggregates": {"type": "array", "items": {
+        "type": "object", "additionalProperties": False,
+        "properties": {**GROUP_KEYS, **FIGURES}}},
+    "totals": {"type": "object", "additionalProperties": False, "properties": FIGURES},
+    "currency": {"type": "string"}, "timezone": {"type": "string"}}}
 
 
 def _today(zone: ZoneInfo) -> tuple[int, int]:

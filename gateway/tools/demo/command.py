@@ -26,7 +26,7 @@ from typing import Any, Awaitable, Callable, Iterable, Iterator
 
 from gateway.core import clock
 from gateway.core.config import Config
-from gateway.core.errors import Unprocessable
+from gateway.core.errors import NotFound, Unprocessable
 from gateway.storage import settings as settings_store
 from gateway.tools.commands import as_root, call
 from gateway.tools.demo import bulk, catalogue, producer, timeline
@@ -167,7 +167,10 @@ async def _rotate_keys(context: Context, outcome: Outcome) -> None:
         outcome.mor_secrets[role] = key.get("mor_secret", "")
     await _note_keys(context, earlier + made)
     for key_id in earlier:
-        await call(context, "keys.revoke", {"key_id": key_id})
+        try:
+            await call(context, "keys.revoke", {"key_id": key_id})
+        except NotFound:  # not in this store any more: nothing to revoke
+            continue
     outcome.revoked = len(earlier)
     await _note_keys(context, made)
 

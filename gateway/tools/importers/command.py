@@ -125,7 +125,9 @@ def run_import(config: Config, fmt: str, path: str, *, tenant: str | None = None
                 "tenant": options.owner, "timezone": zone.key, "encoding": codec,
                 "layout": None if file_layout is None else file_layout.name,
                 "equipment": equipment, "code_deck": code_deck}), tenant_id, replace)
-            await registry.check(make(options), source)
+            label = f"{os.path.basename(path)}: earlier imports"
+            with progress.bytes_read(label, _size(source)) as advance:
+                await registry.check(make(options), source, advance)
         return await _import(context, make(options), source, path, registry)
 
     try:

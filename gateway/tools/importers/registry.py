@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from gateway.core.clock import RFC3339_FORMAT, UTC
 from gateway.storage import Connection, imports
@@ -72,7 +72,8 @@ class Registry:
                 "the same options, or add --replace to delete that import's calls and store "
                 "them again")
 
-    async def check(self, parse: Format, file: BinaryIO) -> None:
+    async def check(self, parse: Format, file: BinaryIO,
+                    on_bytes: Callable[[int], None] = lambda size: None) -> None:
         """Read the whole file for lines an earlier import stored under other options:
         `Refused` without `--replace`. The file is left at its start."""
         pending: list[str] = []
@@ -84,7 +85,7 @@ class Registry:
             return next((row for row in known.values() if row["options"] != self.options),
                         None)
 
-        for line in read_lines(file, lambda size: None):
+        for line in read_lines(file, on_bytes):
             if line.problem is not None:
                 continue
             try:
