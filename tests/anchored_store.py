@@ -57,18 +57,21 @@ def fixed(seed: int = SEED) -> Iterator[None]:
         yield
 
 
-def store_config(folder: Path) -> Config:
+def store_config(folder: Path, database: str | None = None) -> Config:
+    """The store's config: a SQLite file in `folder`, or the `database` URL given."""
     return load_config(environ={}, search_default=False, overrides={
-        "database": f"sqlite:///{folder}/gateway.db", "exports": {"folder": str(folder)},
+        "database": database or f"sqlite:///{folder}/gateway.db",
+        "exports": {"folder": str(folder)},
         "secrets": {"server_key": SERVER_KEY},
         "limits": {"rate_per_second": 10_000, "rate_burst": 10_000}})
 
 
-def build_store(folder: Path) -> dict[str, str]:
-    """The anchored demo store in `folder`; the key the demo printed for each role."""
+def build_store(folder: Path, database: str | None = None) -> dict[str, str]:
+    """The anchored demo store (in `folder`, or `database`); the key the demo printed for
+    each role."""
     out = io.StringIO()
     with fixed(), contextlib.redirect_stdout(out):
-        code = run_demo(store_config(folder), calls=CALLS, seed=SEED, anchor=ANCHOR,
+        code = run_demo(store_config(folder, database), calls=CALLS, seed=SEED, anchor=ANCHOR,
                         pinned=True)
     assert code == 0, out.getvalue()
     return dict(KEY_LINE.findall(out.getvalue()))

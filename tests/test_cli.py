@@ -596,3 +596,45 @@ def test_an_unknown_gateway_variable_stops_any_command_with_its_name(
 def test_the_test_suites_variables_are_left_alone(tmp_path: Path, env: dict[str, str]) -> None:
     done = gateway(tmp_path, env, "migrate", GATEWAY_TEST_POSTGRES_DSN="postgresql://x@y/z")
     assert done.returncode == 0, done.stderr
+
+
+def test_migrate_on_a_real_postgresql_server_without_the_database_says_so_in_one_line(
+        tmp_path: Path, env: dict[str, str], postgres: Any) -> None:
+    dsn = postgres.dsn("no_such_database")
+    done = gateway(tmp_path, env, "migrate", GATEWAY_DATABASE=dsn)
+    assert done.returncode == 1
+    line = one_line(done.stderr)
+    assert line.startswith("gateway: cannot connect to PostgreSQL at "), line
+    assert 'database "no_such_database" does not exist' in line, line
+
+
+def test_serve_on_a_real_postgresql_database_prints_the_ready_line(
+        tmp_path: Path, env: dict[str, str], postgres: Any) -> None:
+    name = postgres.create()
+    try:
+        port = free_port()
+        process = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--port",
+                                    str(port)], cwd=tmp_path,
+                                   env={**env, "GATEWAY_DATABASE": postgres.dsn(name)},
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline() == f"serving on http://127.0.0.1:{port}\n".encode()
+            status, _, body = get(f"http://127.0.0.1:{port}/healthz")
+            assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})
+        finally:
+            assert stop(process) == 0
+            if process.stdout:
+                process.stdout.close()
+    finally:
+        postgres.drop(name)
+
+
+def test_a_sqlite_file_that_cannot_be_made_says_so_in_one_line(tmp_path: Path,
+                                                               env: dict[str, str]) -> None:
+    (tmp_path / "plain-file").write_text("not a folder", encoding="utf-8")
+    done = gateway(tmp_path, env, "serve",
+                   GATEWAY_DATABASE=f"sqlite:///{tmp_path}/plain-file/gateway.db")
+    assert done.returncode == 1
+    assert one_line(done.stderr).startswith(
+        f"gateway: cannot open the SQLite database {tmp_path}/plain-file/gateway.db: ")

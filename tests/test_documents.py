@@ -25,6 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from anchored_store import (CHANGES_SEED, build_store, changes_data, copy_store, examples_path,
                             fixed, store_config)
 from jsonschema import Draft7Validator, FormatChecker
+from pg_cluster import Databases
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -69,8 +70,8 @@ def anchored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict
     return store, pristine, keys
 
 
-async def serve(folder: Path) -> TestServer:
-    server = TestServer(create_app(store_config(folder)), host="127.0.0.1")
+async def serve(folder: Path, database: str | None = None) -> TestServer:
+    server = TestServer(create_app(store_config(folder, database)), host="127.0.0.1")
     await server.start_server()
     return server
 
@@ -354,6 +355,34 @@ async def test_a_read_example_is_answered_exactly(
         finally:
             await server.close()
     assert by_name == {"jsonrpc": "2.0", "id": 1, "result": example["result"]}
+
+
+async def read_answers(folder: Path, database: str,
+                       keys: dict[str, str]) -> list[tuple[str, str, Any]]:
+    server = await serve(folder, database)
+    try:
+        async with ClientSession() as session:
+            return [(method, name, await call(session, server, keys[example["role"]], method,
+                                              example["params"]))
+                    for method, name in READ_EXAMPLES
+                    for example in EXAMPLES[method] if example["name"] == name]
+    finally:
+        await server.close()
+
+
+def test_the_read_examples_are_the_answers_on_postgresql_too(
+        postgres: Databases, tmp_path: Path) -> None:
+    """The same store built on PostgreSQL answers every read example the same."""
+    name = postgres.create()
+    try:
+        database = postgres.dsn(name)
+        keys = build_store(tmp_path, database)
+        with fixed():
+            got = asyncio.run(read_answers(tmp_path, database, keys))
+    finally:
+        postgres.drop(name)
+    assert [(m, n, answer.get("result")) for m, n, answer in got] == [
+        (m, n, e["result"]) for m, n in READ_EXAMPLES for e in EXAMPLES[m] if e["name"] == n]
 
 
 CHANGING_METHODS = [m for m in EXAMPLES if changes_data(m)]

@@ -85,7 +85,9 @@ async def test_the_readme_live_sessions_example_answers_as_documented(
 
 def fenced(text: str) -> list[tuple[str, str]]:
     """(info string, body) of every fenced block of a Markdown text."""
-    blocks, info, body = [], None, []
+    blocks: list[tuple[str, str]] = []
+    info: str | None = None
+    body: list[str] = []
     for line in text.splitlines():
         if info is None and line.startswith("```"):
             info, body = line[3:].strip(), []

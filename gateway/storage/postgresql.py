@@ -93,7 +93,8 @@ class PostgreSQLBackend(Delegating):
                                                    max_size=POOL_MAX, timeout=CONNECT_TIMEOUT_S)
         except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
                 ValueError) as exc:
-            reason = str(exc) or type(exc).__name__
+            reason = (f"no answer within {CONNECT_TIMEOUT_S} s"
+                      if isinstance(exc, asyncio.TimeoutError) else str(exc) or repr(exc))
             raise DatabaseUnavailable(
                 f"cannot connect to PostgreSQL at {without_password(self.dsn)}: {reason}") from exc
         try:

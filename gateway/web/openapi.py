@@ -3,7 +3,7 @@ dialects' declarations and the methods' schemas."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from gateway import __version__
 from gateway.web.dialects.dialect import Dialect, Route
@@ -34,15 +34,23 @@ def _query_params(dialect: Dialect, route: Route, method: RpcMethod) -> list[dic
     return out + [option.openapi() for option in dialect.reader.options]
 
 
-def _responses(dialect: Dialect, method: RpcMethod) -> dict[str, Any]:
-    """The dialect's answers, and the HTTP server's own refusals (a request line or header
-    over aiohttp's 8190 bytes is answered 400 in plain text before any route runs)."""
-    out = dialect.renderer.responses(dict(method.result), dialect.error_schema)
-    fallback = out.setdefault("default", {"description": "an error", "content": {}})
-    fallback = out["default"] = {**fallback, "content": {
-        **fallback.get("content", {}), "text/plain": {"schema": {"type": "string"}}}}
-    fallback["description"] += "; or, in plain text, a refusal of the HTTP server itself"
+def _with_server_refusals(responses: Mapping[str, Any]) -> dict[str, Any]:
+    """The responses, and the HTTP server's own refusals (a request line or header over
+    aiohttp's 8190 bytes is answered 400 in plain text before any route runs)."""
+    out = dict(responses)
+    fallback = out.get("default", {"description": "an error", "content": {}})
+    out["default"] = {
+        **fallback,
+        "description": fallback["description"] + "; or, in plain text, a refusal of the "
+                                                 "HTTP server itself",
+        "content": {**fallback.get("content", {}),
+                    "text/plain": {"schema": {"type": "string"}}}}
     return out
+
+
+def _responses(dialect: Dialect, method: RpcMethod) -> dict[str, Any]:
+    return _with_server_refusals(
+        dialect.renderer.responses(dict(method.result), dialect.error_schema))
 
 
 def _operation(dialect: Dialect, route: Route, verb: str, name: str,
@@ -93,7 +101,8 @@ def document(methods: Methods, dialects: Sequence[Dialect]) -> dict[str, Any]:
                      for verb in verbs})
             elif name is None and route.operation is not None:  # a route of its own (login)
                 paths.setdefault(route.path, {}).update(
-                    {verb.lower(): dict(route.operation) for verb in dialect.verbs})
+                    {verb.lower(): dict(route.operation, responses=_with_server_refusals(
+                        route.operation["responses"])) for verb in dialect.verbs})
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "Telecom reporting gateway: dialect routes", "version": __version__},
