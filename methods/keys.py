@@ -12,19 +12,22 @@ from gateway.core.credentials import KeyOrder
 from gateway.core.errors import NotFound
 from gateway.storage import Row
 from gateway.storage import keys as store
-from methods import audited, paging
+from methods import audited, json_schemas, paging
 from methods.context import Context, Params, RpcMethod
 from methods.tenants import tenant_in_scope
 from methods.validators import Integer, cidr
 
 UNLIMITED = "unlimited"
+
+_MAYBE_WHEN = {"oneOf": [json_schemas.RFC3339_UTC, {"type": "null"}]}
 KEY = {"type": "object", "properties": {
-    "key_id": {"type": "string"}, "tenant": {"type": "string"}, "role": {"type": "string"},
+    "key_id": {"type": "string"}, "tenant": {"type": "string"},
+    "role": {"type": "string", "enum": list(roles.ROLES)},
     "ip_allow": {"type": "array", "items": {"type": "string"}},
-    "expires_at": {"type": ["string", "null"]},
-    "rate_limit": {"type": ["integer", "string", "null"]},
-    "created_at": {"type": "string"}, "revoked_at": {"type": ["string", "null"]},
-    "last_used_at": {"type": ["string", "null"]}}}
+    "expires_at": _MAYBE_WHEN,
+    "rate_limit": {"oneOf": [{"type": "integer"}, {"enum": [UNLIMITED, None]}]},
+    "created_at": json_schemas.RFC3339_UTC, "revoked_at": _MAYBE_WHEN,
+    "last_used_at": _MAYBE_WHEN}}
 SERVICE_ACCOUNT = {"type": "object", "properties": {
     "account_id": {"type": "integer"}, "key_id": {"type": "string"},
     "private_key": {"type": "string"}, "account_email": {"type": "string"}}}

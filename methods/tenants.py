@@ -10,14 +10,14 @@ from gateway.core import clock, roles
 from gateway.core.errors import InvalidParams, Unprocessable
 from gateway.storage import Connection, Row
 from gateway.storage import tenants as store
-from methods import audited, paging
+from methods import audited, json_schemas, paging
 from methods.context import Context, Params, RpcMethod
 from methods.validators import tenant_name, zone_name
 
 TENANT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"},
     "parent": {"type": ["string", "null"]}, "timezone": {"type": "string"},
-    "created_at": {"type": "string", "format": "date-time"}}}
+    "created_at": json_schemas.RFC3339_UTC}}
 
 
 def tenant_view(row: Row) -> dict[str, Any]:

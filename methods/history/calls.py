@@ -29,6 +29,7 @@ from methods.history import common, reports
 from methods.history.common import (ChildAccounts, Date, NumberList, amount, csv_output_field,
                                     duration_field, export_count_field, export_offset_field, flag,
                                     id_list, output_field, show_time, text_list, timezone_field)
+from methods.json_schemas import DATE_TIME
 from methods.validators import Integer
 
 METHOD = "GetCallHistory"
@@ -257,8 +258,40 @@ async def call_history(context: Context, params: Params) -> dict[str, Any]:
     return common.listed(sessions, total, params, COLUMNS, timezone=zone.key)
 
 
+_TEXT, _WHOLE = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
+_AMOUNT, _WHEN = {"type": ["number", "null"]}, {"oneOf": [DATE_TIME, {"type": "null"}]}
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
+CALL = _object({
+    "call_id": _WHOLE, "start_time": _WHEN, "duration": _WHOLE, "local_number": _TEXT,
+    "remote_number": _TEXT, "remote_number_type": {"enum": ["user", "pstn", "sip"]},
+    "incoming": {"type": "boolean"}, "successful": {"type": "boolean"},
+    "transaction_id": _WHOLE, "media_server_address": _TEXT, "cost": _AMOUNT,
+    "custom_data": _TEXT,
+    "end_reason": _object({"code": _WHOLE, "description": _TEXT})})
+RECORD = _object({
+    "record_id": _WHOLE, "record_name": _TEXT, "cost": _AMOUNT, "start_time": _WHEN,
+    "duration": _WHOLE, "record_url": _TEXT, "transaction_id": _WHOLE, "file_size": _WHOLE,
+    "transcription_url": _TEXT, "transcription_status": _TEXT})
+RESOURCE = _object({
+    "resource_usage_id": _WHOLE, "resource_type": _TEXT, "cost": _AMOUNT,
+    "description": _TEXT, "used_at": _WHEN, "transaction_id": _WHOLE,
+    "resource_quantity": _AMOUNT, "unit": _TEXT, "ref_call_id": _WHOLE})
+# CallSessionInfoType (docs/methods/call-history.md), its lists as the flags ask
+SESSION = _object({
+    **{name: _TEXT for name in COLUMNS},
+    **{name: _WHOLE for name in ("call_session_history_id", "account_id", "application_id",
+                                 "user_id", "duration")},
+    "start_date": _WHEN,
+    "calls": {"type": "array", "items": CALL},
+    "other_resource_usage": {"type": "array", "items": RESOURCE},
+    "records": {"type": "array", "items": RECORD}})
 RESULT = {"type": "object", "properties": {
-    "result": {"oneOf": [{"type": "array", "items": {"type": "object"}}, {"type": "string"},
+    "result": {"oneOf": [{"type": "array", "items": SESSION}, {"type": "string"},
                          {"const": 1}]},
     "history_report_id": {"type": "integer"},
     "total_count": {"type": "integer"}, "count": {"type": "integer"},

@@ -18,6 +18,9 @@ ORDER_KEYS = ("session_id", "room_id", "user_id", "meeting_id", "connect_dt", "d
 DATE_KEYS = ("from_session_date", "to_session_date")
 APP_TYPES = ("vc", "wb")
 ASC, DESC = "asc", "desc"
+# `order_by`: ORDER_KEYS joined by commas, spaces allowed around each (as `_order` reads it)
+_KEY = rf"\s*({'|'.join(ORDER_KEYS)})\s*"
+_KEY_LIST = f"^{_KEY}(,{_KEY})*$"
 # the last page whose first row's offset, (page - 1) * page_length, a 64-bit integer holds
 MAX_PAGE = INT64_MAX // MAX_COUNT
 
@@ -58,7 +61,8 @@ class ListParams(Schema):
         "description": "the value of each search_by key; dates YYYY-MM-DD HH:MM:SS UTC"})
     order_by = fields.String(load_default=None, metadata={
         "description": f"comma-separated keys from {', '.join(ORDER_KEYS)}; default "
-                       "connect_dt, then session_id"})
+                       "connect_dt, then session_id",
+        "json_schema": {"type": "string", "pattern": _KEY_LIST}})
     order_qualify = fields.String(load_default=ASC, validate=validate.OneOf([ASC, DESC]))
     app_type = app_type_field()
 
