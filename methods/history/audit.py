@@ -27,9 +27,8 @@ from methods.answers import without_nulls
 from methods.context import Context, Params, RpcMethod
 from methods.exports import ExportKind
 from methods.history import reports
-from methods.history.common import (bounded_range, csv_output_field, date_field,
-                                    decimal_separator_field, export_count_field,
-                                    export_offset_field, flag, id_list, listing_schema,
+from methods.history.common import (async_params, bounded_range, date_field,
+                                    decimal_separator_field, flag, id_list, listing_schema,
                                     output_field, show_time, text_list, timezone_field, zone_of)
 
 METHOD = "GetAuditLog"
@@ -82,18 +81,6 @@ class AuditLogParams(Schema):
         reports.check_async(data)
 
 
-class AuditLogAsyncParams(AuditLogParams):
-    """GetAuditLog's params, `output` only `csv`; `count` and `offset` accepted."""
-
-    count = export_count_field()
-    offset = export_offset_field()
-    output = csv_output_field()
-
-
-def async_params() -> AuditLogAsyncParams:
-    return AuditLogAsyncParams(exclude=("is_async",))
-
-
 LISTS = (("audit_log_id", "id"), ("filtered_admin_user_id", "key_id"), ("filtered_ip", "ip"),
          ("filtered_cmd", "method"))
 
@@ -132,13 +119,14 @@ LEDGER = reports.Ledger(HISTORY_TYPE, ledgers.AUDIT, FIELDS, "requested", COLUMN
                         _info, "record")
 
 
+ASYNC_PARAMS = async_params(AuditLogParams)
 METHODS = {
     METHOD: RpcMethod(
         LEDGER.page, AuditLogParams(), roles.READERS,
         "Changes made through the gateway in a UTC date range (Voximplant's GetAuditLog), "
         "over the caller's subtree.",
         result=RESULT),
-    ASYNC_METHOD: reports.async_method(ASYNC_METHOD, METHOD, LEDGER.submit, async_params()),
+    ASYNC_METHOD: reports.async_method(ASYNC_METHOD, METHOD, LEDGER.submit, ASYNC_PARAMS),
 }
 # Loads the params saved by either method.
-EXPORTS = {HISTORY_TYPE: ExportKind(async_params(), LEDGER.export)}
+EXPORTS = {HISTORY_TYPE: ExportKind(ASYNC_PARAMS, LEDGER.export)}

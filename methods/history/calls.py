@@ -26,9 +26,9 @@ from methods.answers import shown
 from methods.context import Context, Params, RpcMethod
 from methods.exports import ExportKind, Write
 from methods.history import common, reports
-from methods.history.common import (ChildAccounts, Date, NumberList, amount, csv_output_field,
-                                    duration_field, export_count_field, export_offset_field, flag,
-                                    id_list, output_field, show_time, text_list, timezone_field)
+from methods.history.common import (ChildAccounts, Date, NumberList, amount, async_params,
+                                    duration_field, flag, id_list, output_field, show_time,
+                                    text_list, timezone_field)
 from methods.json_schemas import DATE_TIME
 from methods.validators import Integer
 
@@ -89,18 +89,6 @@ class CallHistoryParams(Schema):
         low, high = data.get("min_duration"), data.get("max_duration")
         if low is not None and high is not None and low > high:
             raise ValidationError("Must not be less than min_duration.", "max_duration")
-
-
-class CallHistoryAsyncParams(CallHistoryParams):
-    """GetCallHistory's params, `output` only `csv`; `count` and `offset` accepted."""
-
-    count = export_count_field()
-    offset = export_offset_field()
-    output = csv_output_field()
-
-
-def async_params() -> CallHistoryAsyncParams:
-    return CallHistoryAsyncParams(exclude=("is_async",))
 
 
 def check_application(data: Params) -> None:
@@ -297,13 +285,14 @@ RESULT = {"type": "object", "properties": {
     "total_count": {"type": "integer"}, "count": {"type": "integer"},
     "timezone": {"type": "string"}}}
 
+ASYNC_PARAMS = async_params(CallHistoryParams)
 METHODS = {
     METHOD: RpcMethod(
         call_history, CallHistoryParams(), roles.READERS,
         "Ended call and video sessions set up in a date range (Voximplant's "
         "GetCallHistory), with their calls, recordings and other charges; JSON or CSV.",
         result=RESULT),
-    ASYNC_METHOD: reports.async_method(ASYNC_METHOD, METHOD, call_history_async, async_params()),
+    ASYNC_METHOD: reports.async_method(ASYNC_METHOD, METHOD, call_history_async, ASYNC_PARAMS),
 }
 # Loads the params saved by either method.
-EXPORTS = {HISTORY_TYPE: ExportKind(async_params(), export_calls)}
+EXPORTS = {HISTORY_TYPE: ExportKind(ASYNC_PARAMS, export_calls)}

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from gateway.core import money
 from gateway.core.clock import DATE_FORMAT, DAY
@@ -128,11 +128,6 @@ def output_field() -> fields.String:
     return fields.String(load_default=JSON, validate=validate.OneOf([JSON, CSV]))
 
 
-def csv_output_field() -> fields.String:
-    """`output` of a background export: `csv`, the default, and nothing else."""
-    return fields.String(load_default=CSV, validate=validate.OneOf([CSV]))
-
-
 def duration_field(description: str) -> Integer:
     """Whole seconds, 0 to MAX_INT; off unless given."""
     return Integer(load_default=None, minimum=0, maximum=MAX_INT,
@@ -144,17 +139,17 @@ def decimal_separator_field() -> fields.String:
         "description": "the decimal mark of amounts in CSV (default `.`)"})
 
 
-def export_count_field() -> Integer:
-    """`count` of a background export: accepted (the clients send it), not applied."""
-    return Integer(load_default=None, minimum=1, maximum=MAX_INT,
-                   metadata={"description": "accepted; an export writes every "
-                                            "matching record"})
-
-
-def export_offset_field() -> Integer:
-    return Integer(load_default=None, minimum=0, maximum=MAX_INT,
-                   metadata={"description": "accepted; an export writes every "
-                                            "matching record"})
+def async_params(base: type[Schema]) -> Schema:
+    """The params of a sync method's `...Async` twin: the same, without `is_async`, with
+    `output` only `csv` (the default), and `count` and `offset` accepted (the clients send
+    them) but not applied: an export writes every matching record."""
+    accepted = {"description": "accepted; an export writes every matching record"}
+    twin = base.from_dict({
+        "output": fields.String(load_default=CSV, validate=validate.OneOf([CSV])),
+        "count": Integer(load_default=None, minimum=1, maximum=MAX_INT, metadata=accepted),
+        "offset": Integer(load_default=None, minimum=0, maximum=MAX_INT, metadata=accepted),
+    }, name=base.__name__.replace("Params", "AsyncParams"))
+    return twin(exclude=("is_async",))
 
 
 class NumberList(fields.List):

@@ -23,9 +23,8 @@ from methods.answers import without_nulls
 from methods.context import Context, Params, RpcMethod
 from methods.exports import ExportKind
 from methods.history import reports
-from methods.history.common import (ChildAccounts, amount, bounded_range, csv_output_field,
-                                    date_field, decimal_separator_field, export_count_field,
-                                    export_offset_field, flag, id_list, listing_schema,
+from methods.history.common import (ChildAccounts, amount, async_params, bounded_range, date_field,
+                                    decimal_separator_field, flag, id_list, listing_schema,
                                     output_field, show_time, text_list, timezone_field, viewer,
                                     zone_of)
 from methods.ingest.ledgers import TRANSACTION_TYPES
@@ -87,18 +86,6 @@ class TransactionHistoryParams(Schema):
         reports.check_async(data)
 
 
-class TransactionHistoryAsyncParams(TransactionHistoryParams):
-    """GetTransactionHistory's params, `output` only `csv`; `count` and `offset` accepted."""
-
-    count = export_count_field()
-    offset = export_offset_field()
-    output = csv_output_field()
-
-
-def async_params() -> TransactionHistoryAsyncParams:
-    return TransactionHistoryAsyncParams(exclude=("is_async",))
-
-
 # params no stored transaction has a value for
 UNRECORDED = ("application_id", "application_name", "subscription_id", "subscription_name",
               "resource_type", "price_group_name", "payment_reference")
@@ -144,13 +131,14 @@ LEDGER = reports.Ledger(HISTORY_TYPE, ledgers.TRANSACTIONS, FIELDS, "performed_a
                         _matching, _info, "transaction")
 
 
+ASYNC_PARAMS = async_params(TransactionHistoryParams)
 METHODS = {
     METHOD: RpcMethod(
         LEDGER.page, TransactionHistoryParams(), roles.READERS,
         "Transactions performed in a date range (Voximplant's GetTransactionHistory): the "
         "caller's tenant, or the descendants `child_account_id` names.",
         result=RESULT),
-    ASYNC_METHOD: reports.async_method(ASYNC_METHOD, METHOD, LEDGER.submit, async_params()),
+    ASYNC_METHOD: reports.async_method(ASYNC_METHOD, METHOD, LEDGER.submit, ASYNC_PARAMS),
 }
 # Loads the params saved by either method.
-EXPORTS = {HISTORY_TYPE: ExportKind(async_params(), LEDGER.export)}
+EXPORTS = {HISTORY_TYPE: ExportKind(ASYNC_PARAMS, LEDGER.export)}
