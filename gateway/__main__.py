@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import logging
 import os
 import sys
-from typing import Any, Sequence, TextIO
+from typing import Any, Sequence
 
 from gateway import __version__
 from gateway.core import clock, logs, roles
@@ -106,19 +105,6 @@ def _moment(text: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _private_file(path: str) -> TextIO:
-    """`path` opened for writing, readable and writable by its owner alone."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)  # a file that was there keeps its mode otherwise
-    return os.fdopen(descriptor, "w", encoding="utf-8")
-
-
-def _rate_limit(text: str | None) -> Any:
-    if text is None or text == "unlimited":
-        return text
-    return int(text) if text.isdigit() else text
-
-
 # The command-line form of each param whose flag is not `--` + its name with dashes.
 FLAGS = {"expires_at": "--expires", "name": "NAME", "key_id": "KEY_ID"}
 
@@ -155,23 +141,10 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     elif args.command == "keys" and args.action == "revoke":
         return key_admin.revoke_key(config, args.key_id, sys.stdout)
     elif args.command == "keys":
-        params = {"tenant": args.tenant, "role": args.role, "ip_allow": args.ip_allow,
-                  "expires_at": args.expires, "rate_limit": _rate_limit(args.rate_limit),
-                  "service_account": args.service_account is not None or None}
-        # opened first: a file that cannot be written stops the command before a key is made
-        account_file = _private_file(args.service_account) if args.service_account else None
-        made = asyncio.run(commands.call_as_root(
-            config, "keys.create", {k: v for k, v in params.items() if v is not None}))
-        print(f"key_id: {made['key_id']} (tenant {args.tenant}, role {args.role})")
-        if account_file is not None:
-            with account_file:
-                json.dump(made.pop("service_account"), account_file, indent=2)
-                account_file.write("\n")
-            print(f"service_account: written to {args.service_account}")
-        for name, value in made.items():  # what the credential schemes add (docs/auth.md)
-            if name not in ("key_id", "key"):
-                print(f"{name}: {value}")
-        print(made["key"])
+        return key_admin.create_key(config, args.tenant, args.role, sys.stdout,
+                                    ip_allow=args.ip_allow, expires_at=args.expires,
+                                    rate_limit=args.rate_limit,
+                                    service_account=args.service_account)
     elif args.command == "import":
         return run_import(config, args.format, args.path, tenant=args.tenant,
                           equipment=args.equipment, timezone=args.timezone,

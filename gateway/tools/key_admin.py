@@ -1,10 +1,12 @@
-"""`gateway keys list` and `gateway keys revoke`: the `keys.list` and `keys.revoke` handlers,
-called as the root tenant's admin (as `gateway keys create` calls `keys.create`), so they
-see and change exactly what the API methods do."""
+"""`gateway keys create`, `keys list` and `keys revoke`: the `keys.create`, `keys.list` and
+`keys.revoke` handlers, called as the root tenant's admin, so that they make, see and change
+exactly what the API methods do."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from typing import Any, TextIO
 
 from gateway.core import clock
@@ -66,4 +68,43 @@ def revoke_key(config: Config, key_id: str, out: TextIO) -> int:
     except NotFound as exc:  # named as the command line names it
         raise InvalidParams({"key_id": exc.detail}) from None
     print(f"key {key_id} revoked", file=out)
+    return 0
+
+
+def _private_file(path: str) -> TextIO:
+    """`path` opened for writing, readable and writable by its owner alone."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file that was there keeps its mode otherwise
+    return os.fdopen(descriptor, "w", encoding="utf-8")
+
+
+def _rate_limit(text: str | None) -> Any:
+    if text is None or text == "unlimited":
+        return text
+    return int(text) if text.isdigit() else text
+
+
+def create_key(config: Config, tenant: str, role: str, out: TextIO, *,
+               ip_allow: list[str] | None, expires_at: str | None, rate_limit: str | None,
+               service_account: str | None) -> int:
+    """`gateway keys create`: prints the key id, what the credential schemes add (a MOR
+    secret; docs/auth.md) and, last, the key; a service account's file is written to
+    `service_account`, readable by its owner alone."""
+    params = {"tenant": tenant, "role": role, "ip_allow": ip_allow, "expires_at": expires_at,
+              "rate_limit": _rate_limit(rate_limit),
+              "service_account": service_account is not None or None}
+    # opened first: a file that cannot be written stops the command before a key is made
+    account_file = _private_file(service_account) if service_account else None
+    made = asyncio.run(call_as_root(
+        config, "keys.create", {k: v for k, v in params.items() if v is not None}))
+    print(f"key_id: {made['key_id']} (tenant {tenant}, role {role})", file=out)
+    if account_file is not None:
+        with account_file:
+            json.dump(made.pop("service_account"), account_file, indent=2)
+            account_file.write("\n")
+        print(f"service_account: written to {service_account}", file=out)
+    for name, value in made.items():
+        if name not in ("key_id", "key"):
+            print(f"{name}: {value}", file=out)
+    print(made["key"], file=out)
     return 0
