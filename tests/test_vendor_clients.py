@@ -3,7 +3,8 @@
 `voximplant-apiclient` 2.12.0 and the Node client `@voximplant/apiclient-nodejs` 4.11.0,
 each with a service account's credentials file, pointed at 127.0.0.1 by its host option and
 trusting the test's CA (`REQUESTS_CA_BUNDLE` for Python, `NODE_EXTRA_CA_CERTS` for Node).
-They call the History group: the 8 methods and the 3 Async ones, and the download.
+They call the History group: the 8 methods and the 3 Async ones, and the download, on a
+SQLite store and on a PostgreSQL one.
 
 The data (UTC), ingested through `/rpc` as the spec's ingest.md says; root is tenant 1:
 
@@ -27,7 +28,6 @@ import io
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
@@ -166,11 +166,24 @@ def _write(path: Path, account: dict[str, Any]) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+# Each session's id, found by its setup time in the call history.
+SETUP_TIMES = {"2026-03-01 10:00:00": "c1", "2026-03-01 12:00:00": "c2",
+               "2026-03-05 08:00:00": "c3"}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The gateway on each engine: a SQLite file, or a fresh database of the test
+    PostgreSQL server."""
     folder = tmp_path_factory.mktemp("vendor-clients")
     certificates = make_certificates(folder)
-    gateway = HttpsGateway(folder, certificates)
+    databases, database = None, None
+    if request.param == "postgresql":
+        databases = request.getfixturevalue("postgres")
+        database = databases.create()
+    gateway = HttpsGateway(folder, certificates,
+                           database=databases.dsn(database) if databases else None)
     try:
         admin, ingest = gateway.key("admin"), gateway.key("ingest")
         gateway.start()
@@ -188,14 +201,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                                        ("ingest.acd_sessions", ACD_SESSIONS, 1)):
             assert gateway.rpc(ingest, method, {"records": records}) == \
                 {"accepted": count, "unchanged": 0, "rejected": []}
-        with sqlite3.connect(folder / "gateway.db") as db:
-            ids = {source: int(id_) for id_, source in
-                   db.execute("SELECT id, source_id FROM sessions")}
+        history = gateway.rpc(admin, "GetCallHistory", {
+            "from_date": "2026-03-01 00:00:00", "to_date": "2026-03-05 23:59:59"})
+        ids = {SETUP_TIMES[row["start_date"]]: row["call_session_history_id"]
+               for row in history["result"]}
+        assert sorted(ids) == ["c1", "c2", "c3"]
         yield Served(gateway, certificates.ca, _write(folder / "account.json", main),
                      main["key_id"], _write(folder / "impostor.json", impostor),
                      _write(folder / "ingest.json", ingesting), ids)
     finally:
         gateway.stop()
+        if databases is not None:
+            databases.drop(database)
 
 
 def audit_window() -> dict[str, dt.datetime]:

@@ -95,16 +95,18 @@ def clean_environment() -> dict[str, str]:
 
 
 class HttpsGateway:
-    """`gateway serve --config FILE` with `tls.cert` and `tls.key`, on a free port."""
+    """`gateway serve --config FILE` with `tls.cert` and `tls.key`, on a free port, on
+    `database` (default a SQLite file in `folder`)."""
 
-    def __init__(self, folder: Path, certificates: Certificates, workers: int = 1) -> None:
+    def __init__(self, folder: Path, certificates: Certificates, workers: int = 1,
+                 database: str | None = None) -> None:
         self.folder = folder
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self.trust = ssl.create_default_context(cafile=str(certificates.ca))
         self.config = folder / "config.yaml"
         self.config.write_text(json.dumps({
-            "database": f"sqlite:///{folder}/gateway.db", "host": "127.0.0.1",
+            "database": database or f"sqlite:///{folder}/gateway.db", "host": "127.0.0.1",
             "port": self.port, "exports": {"folder": str(folder / "exports")},
             "log": {"level": "WARNING"},
             "tls": {"cert": str(certificates.cert), "key": str(certificates.key)}}))
