@@ -259,6 +259,15 @@ class Databases:
             self._ahead.append(self._submit(self._create()))
         return self._ahead.popleft().result(TIMEOUT_S)
 
+    def copy(self, source: str) -> str:
+        """The name of a new database, a copy of `source` (which no one is connected to)."""
+        async def make() -> str:
+            name = f"gw_{uuid.uuid4().hex}"
+            await self._pool.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'
+                                     f"{self._strategy}")
+            return name
+        return self._wait(make())
+
     def dsn(self, name: str) -> str:
         return with_database(self.admin_dsn, name)
 

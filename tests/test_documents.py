@@ -17,13 +17,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
 import pytest
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient, TestServer
-from anchored_store import (CHANGES_SEED, build_store, changes_data, copy_store, examples_path,
-                            fixed, store_config)
+from anchored_store import (CHANGES_SEED, SEED, build_store, changes_data, copy_store,
+                            examples_path, fixed, store_config)
 from jsonschema import Draft7Validator, FormatChecker
 from pg_cluster import Databases
 from referencing import Registry, Resource
@@ -42,6 +42,8 @@ EXAMPLES: dict[str, list[dict[str, Any]]] = json.loads(examples_path().read_text
 WITHOUT_EXAMPLES = {"rpc.discover", "DownloadHistoryReport"}
 ROLES = ("admin", "reseller", "customer", "accountant", "ingest")
 NODE_TIMEOUT_S = 60
+
+T = TypeVar("T")
 
 
 def _in_ci() -> bool:
@@ -357,30 +359,49 @@ async def test_a_read_example_is_answered_exactly(
     assert by_name == {"jsonrpc": "2.0", "id": 1, "result": example["result"]}
 
 
-async def read_answers(folder: Path, database: str,
-                       keys: dict[str, str]) -> list[tuple[str, str, Any]]:
-    server = await serve(folder, database)
+@pytest.fixture(scope="module")
+def anchored_postgresql(postgres: Databases, tmp_path_factory: pytest.TempPathFactory
+                        ) -> Iterator[tuple[str, dict[str, str]]]:
+    """(an untouched PostgreSQL database of the same store, the demo's key per role); tests
+    run on copies of it."""
+    name = postgres.create()
     try:
+        yield name, build_store(tmp_path_factory.mktemp("anchored-pg"), postgres.dsn(name))
+    finally:
+        postgres.drop(name)
+
+
+def on_a_postgresql_copy(postgres: Databases, pristine: str, folder: Path, seed: int,
+                         run: Callable[[TestServer], Awaitable[T]]) -> T:
+    """`run(server)` against a gateway on a fresh copy of the PostgreSQL store."""
+    name = postgres.copy(pristine)
+
+    async def served() -> T:
+        server = await serve(folder, postgres.dsn(name))
+        try:
+            return await run(server)
+        finally:
+            await server.close()
+    try:
+        with fixed(seed):
+            return asyncio.run(served())
+    finally:
+        postgres.drop(name)
+
+
+def test_the_read_examples_are_the_answers_on_postgresql_too(
+        postgres: Databases, anchored_postgresql: tuple[str, dict[str, str]],
+        tmp_path: Path) -> None:
+    """The same store built on PostgreSQL answers every read example the same."""
+    pristine, keys = anchored_postgresql
+
+    async def answers(server: TestServer) -> list[tuple[str, str, Any]]:
         async with ClientSession() as session:
             return [(method, name, await call(session, server, keys[example["role"]], method,
                                               example["params"]))
                     for method, name in READ_EXAMPLES
                     for example in EXAMPLES[method] if example["name"] == name]
-    finally:
-        await server.close()
-
-
-def test_the_read_examples_are_the_answers_on_postgresql_too(
-        postgres: Databases, tmp_path: Path) -> None:
-    """The same store built on PostgreSQL answers every read example the same."""
-    name = postgres.create()
-    try:
-        database = postgres.dsn(name)
-        keys = build_store(tmp_path, database)
-        with fixed():
-            got = asyncio.run(read_answers(tmp_path, database, keys))
-    finally:
-        postgres.drop(name)
+    got = on_a_postgresql_copy(postgres, pristine, tmp_path, SEED, answers)
     assert [(m, n, answer.get("result")) for m, n, answer in got] == [
         (m, n, e["result"]) for m, n in READ_EXAMPLES for e in EXAMPLES[m] if e["name"] == n]
 
@@ -403,6 +424,21 @@ async def test_a_data_changing_example_is_answered_exactly_on_a_throwaway_store(
                     assert answer == {"jsonrpc": "2.0", "id": 1, "result": example["result"]}
         finally:
             await server.close()
+
+
+@pytest.mark.parametrize("method", CHANGING_METHODS)
+def test_a_data_changing_example_is_answered_exactly_on_postgresql_too(
+        postgres: Databases, anchored_postgresql: tuple[str, dict[str, str]], tmp_path: Path,
+        method: str) -> None:
+    pristine, keys = anchored_postgresql
+
+    async def answers(server: TestServer) -> list[Any]:
+        async with ClientSession() as session:
+            return [await call(session, server, keys[example["role"]], method,
+                               example["params"]) for example in EXAMPLES[method]]
+    assert on_a_postgresql_copy(postgres, pristine, tmp_path, CHANGES_SEED, answers) == [
+        {"jsonrpc": "2.0", "id": 1, "result": example["result"]}
+        for example in EXAMPLES[method]]
 
 
 # --- @open-rpc/test-coverage -----------------------------------------------------------
