@@ -222,8 +222,8 @@ async def test_times_outside_rfc3339_are_rejected(ingest, rows):
     assert await rows("SELECT source_id, setup_time FROM sessions") == []
 
 
-async def test_times_before_1970_or_after_9998_are_rejected_and_the_edges_kept(ingest, rows,
-                                                                             rpc):
+async def test_times_before_1970_or_after_9998_are_rejected_and_the_edges_kept(
+        ingest, rows, rpc):
     """A store holds 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z (docs/ingest.md), so that
     every stored moment renders in every zone, from -12:00 to +14:00."""
     outside = ["0001-01-01T00:00:00+01:00", "1969-12-31T23:59:59Z", "9999-01-01T00:00:00Z",

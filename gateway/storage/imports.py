@@ -4,7 +4,7 @@ earlier import's sessions when a file is imported again with `--replace`."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from gateway.core.clock import DAY
 from gateway.storage import summaries
@@ -18,13 +18,18 @@ def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values)
 
 
+def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
+    """The distinct `values` in order, CHUNK at a time (one IN (...) list each)."""
+    ordered = sorted(set(values))
+    for first in range(0, len(ordered), CHUNK):
+        yield ordered[first:first + CHUNK]
+
+
 async def known_lines(conn: Connection, identities: Sequence[str]) -> dict[str, Row]:
     """The lines among `identities` stored by an earlier import: `{identity: {import_id,
     tenant_id, source_id, format, file_name, options, imported_at}}`."""
     found: dict[str, Row] = {}
-    wanted = sorted(set(identities))
-    for first in range(0, len(wanted), CHUNK):
-        chunk = wanted[first:first + CHUNK]
+    for chunk in _chunks(identities):
         for row in await conn.fetch_all(
                 "SELECT l.identity, l.import_id, l.tenant_id, l.source_id, i.format, "
                 "i.file_name, i.options, i.imported_at FROM import_lines l "
@@ -39,9 +44,7 @@ async def imported_sessions(conn: Connection, tenant_id: int,
     """The sessions among `source_ids` (of the tenant) that an import stored: `{source_id:
     import id}`."""
     found: dict[str, int] = {}
-    wanted = sorted(set(source_ids))
-    for first in range(0, len(wanted), CHUNK):
-        chunk = wanted[first:first + CHUNK]
+    for chunk in _chunks(source_ids):
         for row in await conn.fetch_all(
                 "SELECT source_id, MIN(import_id) AS import_id FROM import_lines "
                 f"WHERE tenant_id = ? AND source_id IN ({_marks(chunk)}) GROUP BY source_id",
@@ -79,12 +82,11 @@ async def delete_sessions(conn: Connection, keys: Sequence[tuple[int, str]]) -> 
     usage, after taking them out of the call summaries, with the import lines that name
     them; answers how many sessions there were."""
     by_tenant: dict[int, list[str]] = {}
-    for tenant_id, source_id in sorted(set(keys)):
+    for tenant_id, source_id in keys:
         by_tenant.setdefault(tenant_id, []).append(source_id)
     deleted = 0
-    for tenant_id, source_ids in by_tenant.items():
-        for first in range(0, len(source_ids), CHUNK):
-            chunk = source_ids[first:first + CHUNK]
+    for tenant_id, source_ids in sorted(by_tenant.items()):
+        for chunk in _chunks(source_ids):
             rows = await conn.fetch_all(
                 "SELECT id, setup_time FROM sessions "
                 f"WHERE tenant_id = ? AND source_id IN ({_marks(chunk)})", (tenant_id, *chunk))
