@@ -222,28 +222,28 @@ async def test_times_outside_rfc3339_are_rejected(ingest, rows):
     assert await rows("SELECT source_id, setup_time FROM sessions") == []
 
 
-async def test_times_before_1970_or_after_9998_are_rejected_and_the_edges_kept(
+async def test_times_before_1900_or_after_9998_are_rejected_and_the_edges_kept(
         ingest, rows, rpc):
-    """A store holds 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z (docs/ingest.md), so that
+    """A store holds 1900-01-01T00:00:00Z to 9998-12-31T23:59:59Z (docs/ingest.md), so that
     every stored moment renders in every zone, from -12:00 to +14:00."""
-    outside = ["0001-01-01T00:00:00+01:00", "1969-12-31T23:59:59Z", "9999-01-01T00:00:00Z",
+    outside = ["0001-01-01T00:00:00+01:00", "1899-12-31T23:59:59Z", "9999-01-01T00:00:00Z",
                "9998-12-31T23:00:00-01:00"]
     result = await ingest([call(f"out{i}", setup=text, end=text)
                            for i, text in enumerate(outside)])
     assert result["accepted"] == 0
     assert [(r["index"], r["errors"]["setup_time"]) for r in result["rejected"]] == [
-        (i, f"the timestamp is outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z: {text!r}")
+        (i, f"the timestamp is outside 1900-01-01T00:00:00Z to 9998-12-31T23:59:59Z: {text!r}")
         for i, text in enumerate(outside)]
-    edges = ["1970-01-01T00:00:00Z", "9998-12-31T23:59:59Z"]
+    edges = ["1900-01-01T00:00:00Z", "9998-12-31T23:59:59Z"]
     result = await ingest([call(f"edge{i}", setup=text, end=text)
                            for i, text in enumerate(edges)])
     assert result == {"accepted": 2, "unchanged": 0, "rejected": []}
     assert await rows("SELECT source_id, setup_time FROM sessions ORDER BY source_id") == [
-        {"source_id": "edge0", "setup_time": 0},
+        {"source_id": "edge0", "setup_time": at(1900, 1, 1)},
         {"source_id": "edge1", "setup_time": at(9998, 12, 31, 23, 59, 59)}]
     # Both render in every zone: the first in the westernmost (-12:00), the second in the
     # easternmost (+14:00), each as the day it is there.
-    for zone, day, shown in (("Etc/GMT+12", "1969-12-31", "1969-12-31 12:00:00"),
+    for zone, day, shown in (("Etc/GMT+12", "1899-12-31", "1899-12-31 12:00:00"),
                              ("Pacific/Kiritimati", "9999-01-01", "9999-01-01 13:59:59")):
         answer = await rpc("GetCallHistory", {
             "from_date": f"{day} 00:00:00", "to_date": f"{day} 23:59:59", "timezone": zone,

@@ -38,9 +38,9 @@ class TimeError(ValueError):
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
 
-# The moments a store holds: from the Unix epoch to the end of year 9998, so that every one
-# renders in every zone (a year-1 time west of UTC, or one in 9999 east of it, cannot).
-EARLIEST, END = 0, 253370764800  # 1970-01-01T00:00:00Z, 9999-01-01T00:00:00Z
+# The moments a store holds: from 1900 to the end of year 9998, so that every one renders in
+# every zone (a year-1 time west of UTC, or one in 9999 east of it, cannot).
+EARLIEST, END = -2208988800, 253370764800  # 1900-01-01T00:00:00Z, 9999-01-01T00:00:00Z
 
 
 def parse_rfc3339(text: str) -> int:
@@ -59,7 +59,7 @@ def parse_rfc3339(text: str) -> int:
         raise TimeError(f"the timestamp has no offset (add Z for UTC): {text!r}")
     seconds = int(moment.timestamp() // 1)
     if not EARLIEST <= seconds < END:
-        raise TimeError(f"the timestamp is outside 1970-01-01T00:00:00Z to "
+        raise TimeError(f"the timestamp is outside 1900-01-01T00:00:00Z to "
                         f"9998-12-31T23:59:59Z: {text!r}")
     return seconds
 
