@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from gateway import clock  # noqa: E402
+from gateway.core import clock  # noqa: E402
 from gateway.core.config import load_config  # noqa: E402
 from gateway.storage import sessions as session_store  # noqa: E402
 from gateway.tools.commands import as_root  # noqa: E402
