@@ -1,5 +1,8 @@
-"""Sessions per second through `ingest.sessions` (batches of 1000) against a raw
-`executemany` of the same rows into the same tables, in the same run, on each engine.
+"""Sessions per second through `ingest.sessions` (batches of 1000) against the raw write
+of the same rows into the same tables, summaries and audit entries included, in the same
+run, on each engine (decisions 7): on SQLite multi-row INSERTs, on PostgreSQL COPY, in
+batches of 1000 sessions, one transaction per batch. The raw rows are the very rows the
+ingest run wrote, read back, deleted and written again.
 
     python bench/ingest_throughput.py [--sessions 20000] [--postgres DSN]
 
@@ -20,17 +23,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from gateway.core import clock  # noqa: E402
 from gateway.core.config import load_config  # noqa: E402
-from gateway.storage import sessions as session_store  # noqa: E402
+from gateway.storage.inserts import insert_rows  # noqa: E402
 from gateway.tools.commands import as_root  # noqa: E402
 from methods.context import Context  # noqa: E402
 from methods.ingest.sessions import ingest  # noqa: E402
 
 BATCH = 1000
+BASELINE = {"sqlite": "multi-row INSERT", "postgresql": "COPY"}
 
 
 def record(i: int) -> dict[str, Any]:
@@ -49,26 +54,6 @@ def record(i: int) -> dict[str, Any]:
                       "disposition": "ANSWERED", "amount": "0.0100", "currency": "EUR"}]}
 
 
-def raw_rows(i: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-    """The rows ingest would write for `record(i)`, ready for executemany."""
-    t0 = clock.parse_rfc3339("2026-11-01T10:00:00Z")
-    session = (i + 1, 1, f"s{i}", "call", 2, None, "x", t0, t0 + 5, t0 + 180, 1)
-    dst = f"3706{i % 10_000_000:07d}"
-    legs = [(2 * i + 1, i + 1, "o", "orig", 0, 1, "37060000001", dst, 1 + i % 50,
-             1000 + i % 200, t0, 175, 175, "ANSWERED", 12500, "EUR"),
-            (2 * i + 2, i + 1, "t", "term", 1, 1, None, dst, 900, 9000, t0, 175, None,
-             "ANSWERED", 10000, "EUR")]
-    return session, legs
-
-
-SESSION_SQL = ("INSERT INTO sessions (id, tenant_id, source_id, kind, state, seq, content_hash, "
-               "setup_time, start_time, end_time, equipment_id) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-LEG_SQL = ("INSERT INTO legs (id, session_id, leg_id, role, position, tenant_id, src, dst, "
-           "client_id, account_id, setup_time, billsec, real_billsec, disposition, amount, "
-           "currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-
-
 async def through_ingest(context: Context, total: int) -> float:
     started = time.perf_counter()
     for first in range(0, total, BATCH):
@@ -77,14 +62,79 @@ async def through_ingest(context: Context, total: int) -> float:
     return total / (time.perf_counter() - started)
 
 
-async def raw_executemany(context: Context, total: int) -> float:
+# The tables ingest writes into, parents first; rows of those with a `session_id` go with
+# their session's batch, the reference rows with the first batch, the summaries and the
+# audit entries with the last.
+TABLES = ("clients", "accounts", "users", "equipment", "applications", "sessions", "legs",
+          "session_leg_paths", "records", "resource_usage", "call_summaries", "audit_log")
+BY_SESSION = ("legs", "session_leg_paths", "records", "resource_usage")
+LAST = ("call_summaries", "audit_log")
+
+
+async def written(context: Context, audit_before: int) -> dict[str, list[dict[str, Any]]]:
+    """Every row the ingest run wrote, by table (the audit entries after `audit_before`)."""
+    rows = {}
+    for table in TABLES:
+        where = f" WHERE id > {audit_before}" if table == "audit_log" else ""
+        rows[table] = await context.db.fetch_all(f"SELECT * FROM {table}{where}")
+    return rows
+
+
+async def forget(context: Context, rows: dict[str, list[dict[str, Any]]],
+                 audit_before: int) -> None:
+    async with context.db.transaction() as conn:
+        for table in reversed(TABLES):
+            where = f" WHERE id > {audit_before}" if table == "audit_log" else ""
+            await conn.execute(f"DELETE FROM {table}{where}")
+
+
+def batches(rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, list[dict[str, Any]]]]:
+    """The rows split as ingest's batches of BATCH sessions wrote them."""
+    ids = sorted(int(r["id"]) for r in rows["sessions"])
+    batch_of = {session_id: n // BATCH for n, session_id in enumerate(ids)}
+    out: list[dict[str, list[dict[str, Any]]]] = [
+        {table: [] for table in TABLES} for _ in range(max(1, -(-len(ids) // BATCH)))]
+    for table in TABLES:
+        for row in rows[table]:
+            if table == "sessions":
+                n = batch_of[int(row["id"])]
+            elif table in BY_SESSION:
+                n = batch_of[int(row["session_id"])]
+            else:
+                n = len(out) - 1 if table in LAST else 0
+            out[n][table].append(row)
+    return out
+
+
+async def raw_sqlite(context: Context, parts: list[dict[str, list[dict[str, Any]]]]) -> float:
+    """Multi-row INSERTs of the same rows, one transaction per batch (decisions 7)."""
     started = time.perf_counter()
-    for first in range(0, total, BATCH):
-        pairs = [raw_rows(i) for i in range(first, first + BATCH)]
+    for part in parts:
         async with context.db.transaction() as conn:
-            await conn.executemany(SESSION_SQL, [s for s, _ in pairs])
-            await conn.executemany(LEG_SQL, [leg for _, legs in pairs for leg in legs])
-    return total / (time.perf_counter() - started)
+            for table in TABLES:
+                if part[table]:
+                    columns = list(part[table][0])
+                    await insert_rows(conn, table, columns,
+                                      [[row[c] for c in columns] for row in part[table]])
+    return time.perf_counter() - started
+
+
+async def raw_copy(dsn: str, parts: list[dict[str, list[dict[str, Any]]]]) -> float:
+    """COPY of the same rows, one transaction per batch (decisions 7)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        started = time.perf_counter()
+        for part in parts:
+            async with connection.transaction():
+                for table in TABLES:
+                    if part[table]:
+                        columns = list(part[table][0])
+                        await connection.copy_records_to_table(
+                            table, columns=columns,
+                            records=[tuple(row[c] for c in columns) for row in part[table]])
+        return time.perf_counter() - started
+    finally:
+        await connection.close()
 
 
 async def measure(database: str, total: int) -> tuple[float, float]:
@@ -92,15 +142,21 @@ async def measure(database: str, total: int) -> tuple[float, float]:
     rates: dict[str, float] = {}
 
     async def work(context: Context) -> None:
+        found = await context.db.fetch_one("SELECT COALESCE(MAX(id), 0) AS n FROM audit_log")
+        audit_before = int(found["n"]) if found else 0
         rates["ingest"] = await through_ingest(context, total)
-        count = await context.db.fetch_one("SELECT COUNT(*) AS n FROM sessions")
-        assert count is not None and int(count["n"]) == total
-        async with context.db.transaction() as conn:
-            await conn.execute("DELETE FROM legs")
-            await conn.execute("DELETE FROM sessions")
-        rates["raw"] = await raw_executemany(context, total)
+        rows = await written(context, audit_before)
+        assert len(rows["sessions"]) == total and len(rows["legs"]) == 2 * total
+        await forget(context, rows, audit_before)
+        parts = batches(rows)
+        if database.startswith("sqlite"):
+            seconds = await raw_sqlite(context, parts)
+        else:
+            seconds = await raw_copy(database, parts)
+        again = await written(context, audit_before)
+        assert {t: len(r) for t, r in again.items()} == {t: len(r) for t, r in rows.items()}
+        rates["raw"] = total / seconds
     await as_root(config, work)
-    assert session_store.SESSION_COLUMNS  # the tables written are the store's own
     return rates["ingest"], rates["raw"]
 
 
@@ -141,7 +197,7 @@ def main() -> None:
                 raw_rates.append(b)
             ing, raw = statistics.median(ingest_rates), statistics.median(raw_rates)
             print(f"{name:10s} ingest.sessions {ing:8.0f}/s ({min(ingest_rates):.0f}-"
-                  f"{max(ingest_rates):.0f})   raw executemany {raw:8.0f}/s ({min(raw_rates):.0f}-"
+                  f"{max(ingest_rates):.0f})   {BASELINE[name]:16s} {raw:8.0f}/s ({min(raw_rates):.0f}-"
                   f"{max(raw_rates):.0f})   ratio {ing / raw:.3f}")
     finally:
         if cluster is not None:
