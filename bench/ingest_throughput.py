@@ -197,8 +197,8 @@ def main() -> None:
                 raw_rates.append(b)
             ing, raw = statistics.median(ingest_rates), statistics.median(raw_rates)
             print(f"{name:10s} ingest.sessions {ing:8.0f}/s ({min(ingest_rates):.0f}-"
-                  f"{max(ingest_rates):.0f})   {BASELINE[name]:16s} {raw:8.0f}/s ({min(raw_rates):.0f}-"
-                  f"{max(raw_rates):.0f})   ratio {ing / raw:.3f}")
+                  f"{max(ingest_rates):.0f})   {BASELINE[name]:16s} {raw:8.0f}/s "
+                  f"({min(raw_rates):.0f}-{max(raw_rates):.0f})   ratio {ing / raw:.3f}")
     finally:
         if cluster is not None:
             cluster.stop()

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.storage.session_rows import ORIG, PARTICIPANT, TERM
+from methods.ingest import compiled
 from methods.ingest.record_fields import (Currency, Money, Ref, Timestamp, identifier, ref, text,
                                           whole)
 from methods.validators import Integer
@@ -133,3 +134,4 @@ class SessionRecord(Schema):
 
 
 SESSION = SessionRecord()
+LOAD_SESSION = compiled.register(SESSION)  # the fast loader of valid records
