@@ -413,24 +413,34 @@ def one_line(stderr: str) -> str:
     return lines[0]
 
 
-def test_serve_prints_one_line_once_it_listens_on_host_and_port(
-        tmp_path: Path, env: dict[str, str]) -> None:
-    key = create_key(tmp_path, env)
-    port = free_port()
-    # --host and --port win over the environment (which names another port)
-    process = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1",
-                                "--port", str(port)], cwd=tmp_path,
-                               env={**env, "GATEWAY_PORT": str(free_port())},
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+def serve_until_ready(arguments: list[str], folder: Path, env: dict[str, str], port: int,
+                      check: Callable[[], None]) -> tuple[int, bytes]:
+    """`gateway serve ARGUMENTS`: its first line must be the ready line for `port`; then
+    `check()` runs and the server is stopped. Its exit code and what it printed after."""
+    process = subprocess.Popen([sys.executable, "-m", "gateway", "serve", *arguments],
+                               cwd=folder, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
     try:
         assert process.stdout is not None
         assert process.stdout.readline() == f"serving on http://127.0.0.1:{port}\n".encode()
-        check_ping(f"http://127.0.0.1:{port}", key)  # it listens when it says so
+        check()
     finally:
         code = stop(process)
         rest = process.stdout.read() if process.stdout else b""
         if process.stdout:
             process.stdout.close()
+    return code, rest
+
+
+def test_serve_prints_one_line_once_it_listens_on_host_and_port(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    key = create_key(tmp_path, env)
+    port = free_port()
+    # --host and --port win over the environment (which names another port)
+    code, rest = serve_until_ready(
+        ["--host", "127.0.0.1", "--port", str(port)], tmp_path,
+        {**env, "GATEWAY_PORT": str(free_port())}, port,
+        lambda: check_ping(f"http://127.0.0.1:{port}", key))  # it listens when it says so
     assert code == 0
     assert rest == b""  # the line is printed once
 
@@ -438,19 +448,12 @@ def test_serve_prints_one_line_once_it_listens_on_host_and_port(
 def test_serve_with_workers_prints_the_ready_line_once(tmp_path: Path,
                                                        env: dict[str, str]) -> None:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--workers", "2",
-                                "--port", str(port)], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline() == f"serving on http://127.0.0.1:{port}\n".encode()
+
+    def healthy() -> None:
         status, _, _ = get(f"http://127.0.0.1:{port}/healthz")
         assert status == 200
-    finally:
-        code = stop(process)
-        rest = process.stdout.read() if process.stdout else b""
-        if process.stdout:
-            process.stdout.close()
+    code, rest = serve_until_ready(["--workers", "2", "--port", str(port)], tmp_path, env,
+                                   port, healthy)
     assert code == 0
     assert rest == b""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient, TestServer
 from anchored_store import (CHANGES_SEED, SEED, build_store, changes_data, copy_store,
                             examples_path, fixed, store_config)
+from conftest import missing_tool
 from jsonschema import Draft7Validator, FormatChecker
 from pg_cluster import Databases
 from referencing import Registry, Resource
@@ -46,17 +46,11 @@ NODE_TIMEOUT_S = 60
 T = TypeVar("T")
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 def _need_node() -> str:
     node = shutil.which("node")
     if node is None or not (NODE_DOCS / "node_modules" / "@open-rpc").is_dir():
-        message = "node and tests/node-docs/node_modules (npm ci --prefix tests/node-docs)"
-        if _in_ci():
-            pytest.fail(f"CI needs {message}")
-        pytest.skip(f"needs {message}")
+        missing_tool("needs node and tests/node-docs/node_modules "
+                     "(npm ci --prefix tests/node-docs)")
     return node
 
 

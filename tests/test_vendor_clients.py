@@ -36,6 +36,7 @@ from typing import Any, Iterator
 
 import httpx
 import pytest
+from conftest import missing_tool
 from tls_gateway import HttpsGateway, make_certificates
 from voximplant.apiclient import VoximplantAPI, VoximplantAPIConfig, VoximplantException
 
@@ -357,10 +358,6 @@ def test_python_checks_the_certificate(served: Served, monkeypatch: pytest.Monke
 
 # --- the Node client --------------------------------------------------------------------------
 
-def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 def node_or_skip() -> str:
     """The `node` program; without it the Node tests skip, except under CI, where they fail."""
     node = shutil.which("node")
@@ -370,10 +367,7 @@ def node_or_skip() -> str:
     elif not (NODE_FOLDER / "node_modules" / "@voximplant" / "apiclient-nodejs").is_dir():
         missing = "the Node client is not installed: npm ci --prefix tests/node"
     if missing is not None:
-        if _ci():
-            pytest.fail(f"{missing} (CI is set: the Node client tests may not be skipped)",
-                        pytrace=False)
-        pytest.skip(missing)
+        missing_tool(missing)
     assert node is not None
     return node
 
