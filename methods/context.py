@@ -35,8 +35,8 @@ class Context:
     # Hands a queued export job to the background runner (`methods.exports`).
     submit_export: Callable[[int], None] = lambda report_id: None
     # The absolute URL of `/rpc` as this request's client reaches it (the OpenRPC document's
-    # `servers` entry): the HTTP layer works it out (`gateway/web/urls.py`).
-    rpc_url: str = "http://127.0.0.1:8080/rpc"
+    # `servers` entry): the HTTP layer works it out (`gateway/web/urls.py`) when asked.
+    rpc_url: Callable[[], str] = lambda: "http://127.0.0.1:8080/rpc"
 
 
 Handler = Callable[[Context, Params], Awaitable[Any]]

@@ -77,7 +77,7 @@ async def create(context: Context, params: Params) -> dict[str, Any]:
         key = apikeys.new_key()
         # the registered key-issuing hooks add to the answer and keep attributes with the
         # key (docs/auth.md); the host names a service account's e-mail
-        host = urlsplit(context.config.public_url or context.rpc_url).hostname or "localhost"
+        host = urlsplit(context.config.public_url or context.rpc_url()).hostname or "localhost"
         issued = context.issue_key(KeyOrder(key.key_id, tenant["id"], tenant["name"], host,
                                             params))
         await store.insert(conn, {

@@ -20,7 +20,7 @@ async def ping(context: Context, params: Params) -> str:
 
 
 async def discover(context: Context, params: Params) -> dict[str, Any]:
-    return openrpc.document(context.methods, context.rpc_url)
+    return openrpc.document(context.methods, context.rpc_url())
 
 
 METHODS = {

@@ -58,7 +58,7 @@ async def as_root(config: Config, work: Callable[[Context], Awaitable[T]]) -> T:
                                   config=config, request_id="command-line",
                                   server_key=server_key, methods=all_methods(),
                                   issue_key=partial(credentials.issue, server_key),
-                                  rpc_url=f"{url(config.host, config.port)}/rpc"))
+                                  rpc_url=lambda: f"{url(config.host, config.port)}/rpc"))
     return await with_store(config, run)
 
 

@@ -9,6 +9,7 @@ import math
 import re
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from functools import partial
 from typing import Any, AsyncIterator
 
 import orjson
@@ -114,7 +115,7 @@ def context_for(request: web.Request, caller: Caller) -> Context:
                    request_id=request[REQUEST_ID], server_key=app[appkeys.SERVER_KEY],
                    methods=app[appkeys.METHODS], forget_key=authenticator.forget,
                    issue_key=authenticator.issued, submit_export=app[appkeys.EXPORTS].submit,
-                   rpc_url=urls.rpc_url(request))
+                   rpc_url=partial(urls.rpc_url, request))
 
 
 def retry_after(exc: GatewayError) -> dict[str, str]:
