@@ -22,6 +22,7 @@ import pytest
 from envelopes import invalid, missing_object, ok
 from test_call_history import RANGE, ids  # noqa: F401  (the fixture, and its data)
 from test_history_exports import TRANSACTIONS, fetch, finished
+from test_platform_route import credential
 
 ALL = {"child_account_id": "all"}
 TODAY = dt.datetime.now(dt.timezone.utc).date()
@@ -33,10 +34,6 @@ OCTET = "application/octet-stream"
 @pytest.fixture
 async def root(make_key: Any, ids: dict[str, int]) -> str:  # noqa: F811
     return await make_key("admin", rate_limit="unlimited")
-
-
-def credential(key: str) -> dict[str, str]:
-    return {"account_id": key.partition(".")[0], "api_key": key}
 
 
 async def sessions(rpc: Any, key: str, params: dict[str, Any]) -> list[int]:
