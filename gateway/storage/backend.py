@@ -35,6 +35,13 @@ class Connection(Protocol):
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         """Run one statement for each parameter row."""
 
+    async def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Params],
+                          conflict: str = "", returning: str = "") -> list[Row]:
+        """Insert `rows` (values in the order of `columns`) in as few trips as the engine
+        allows: multi-row INSERTs on SQLite, COPY on PostgreSQL. `conflict`: an ON
+        CONFLICT clause's target and action (no two rows may share its key); the rows
+        `returning` (a RETURNING list) reads back."""
+
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of a query, or None."""
 
@@ -86,6 +93,11 @@ class Delegating(ABC):
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)
+
+    async def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Params],
+                          conflict: str = "", returning: str = "") -> list[Row]:
+        async with self.transaction() as conn:
+            return await conn.insert_many(table, columns, rows, conflict, returning)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         async with self._reader() as conn:

@@ -14,12 +14,11 @@ from typing import Any, Callable
 from gateway.storage import references
 from gateway.storage import tenants as tenant_store
 from gateway.storage.backend import Connection
+from gateway.storage.references import Change
 
 # The exception refusing a record that names what it may not: (field path, table, id or
 # tenant name) -> exception.
 Refuse = Callable[[str, str, object], Exception]
-# A reference object to create or update: (table, id, owner tenant id, column values).
-Change = tuple[str, int, int, dict[str, Any]]
 _COLUMNS = {table: ("name", *extra) for table, extra in references.TABLES.items()}
 
 
@@ -34,6 +33,8 @@ class Names:
         # (table, id) -> (owner, values) as last taken, and as the current record names it
         self._taken: dict[tuple[str, int], tuple[int, tuple[Any, ...]]] = {}
         self._pending: dict[tuple[str, int], tuple[int, tuple[Any, ...]]] = {}
+        # (table, id) -> the stored owner (None: not stored), as read ahead (`read_owners`)
+        self._owners: dict[tuple[str, int], int | None] = {}
 
     async def tenant(self, name: str | None, path: str) -> int:
         """The id of the tenant called `name` inside the scope (None: the caller's)."""
@@ -55,11 +56,22 @@ class Names:
         path = self._paths[tenant_id]
         return bool(path) and path.startswith(self.scope)
 
+    async def read_owners(self, wanted: dict[str, set[int]]) -> None:
+        """Read the owners of the reference objects a batch names (`{table: ids}`) in one
+        query per table, before its records are read one by one."""
+        for table, ids in wanted.items():
+            ids = {i for i in ids if (table, i) not in self._owners}
+            found = await references.owners(self.conn, table, sorted(ids))
+            self._owners.update(((table, i), found.get(i)) for i in ids)
+
     async def owner(self, table: str, object_id: int) -> int | None:
         """The tenant owning `table(object_id)`, or None while it does not exist."""
-        taken = self._taken.get((table, object_id))
+        key = (table, object_id)
+        taken = self._taken.get(key)
         if taken is not None:
             return taken[0]
+        if key in self._owners:
+            return self._owners[key]
         return await references.owner(self.conn, table, object_id)
 
     async def reference(self, table: str, ref: dict[str, Any] | None, tenant_id: int,

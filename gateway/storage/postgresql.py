@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import urllib.parse
 from contextlib import asynccontextmanager
 from typing import Any, AsyncGenerator, AsyncIterator, Sequence
@@ -44,6 +45,23 @@ def _changed(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
+@functools.lru_cache(maxsize=256)
+def _stage_name(table: str, columns: str) -> str:
+    """The staging table of a COPY into `table`'s `columns` (one per column list)."""
+    return f"stage_{table}_{hashlib.sha1(columns.encode()).hexdigest()[:10]}"
+
+
+@asynccontextmanager
+async def _in_transaction(raw: Any) -> AsyncIterator[None]:
+    """A transaction of its own unless one is open: a staging table's rows live until
+    the end of the transaction that copied them."""
+    if raw.is_in_transaction():
+        yield
+    else:
+        async with raw.transaction():
+            yield
+
+
 class _Conn:
     def __init__(self, raw: Any) -> None:
         self.raw = raw
@@ -53,6 +71,28 @@ class _Conn:
 
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         await self.raw.executemany(numbered(sql), [tuple(r) for r in rows])
+
+    async def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Params],
+                          conflict: str = "", returning: str = "") -> list[Row]:
+        """COPY into a staging table like `table` (this connection's own, emptied at
+        commit), then one INSERT ... SELECT from it."""
+        if not rows:
+            return []
+        names = ", ".join(columns)
+        stage = _stage_name(table, names)
+        async with _in_transaction(self.raw):
+            await self.raw.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                f"SELECT {names} FROM {table} WITH NO DATA; TRUNCATE {stage}")
+            await self.raw.copy_records_to_table(stage, columns=list(columns),
+                                                 records=[tuple(r) for r in rows])
+            sql = (f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}"
+                   + (f" ON CONFLICT {conflict}" if conflict else "")
+                   + (f" RETURNING {returning}" if returning else ""))
+            if returning:
+                return [dict(r) for r in await self.raw.fetch(sql)]
+            await self.raw.execute(sql)
+            return []
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         row = await self.raw.fetchrow(numbered(sql), *params)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from gateway.storage.backend import Connection
+
+LOOKUP = 500  # ids per query that looks for stored objects
+# A reference object to create or update: (table, id, owner tenant id, column values).
+Change = tuple[str, int, int, dict[str, Any]]
 
 # table -> the columns a record may set besides id, tenant_id and name
 TABLES: dict[str, tuple[str, ...]] = {
@@ -37,17 +41,55 @@ def merged(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     return {c: earlier.get(c) if v is None else v for c, v in later.items()}
 
 
-async def upsert(conn: Connection, table: str, object_id: int, tenant_id: int,
-                 values: dict[str, Any]) -> None:
-    """Create the object, or update its name and extra columns (never its owner)."""
-    columns = ["name", *TABLES[table]]
-    names = ", ".join(columns)
-    marks = ", ".join("?" for _ in columns)
-    updates = ", ".join(f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in columns)
-    await conn.execute(
-        f"INSERT INTO {table} (id, tenant_id, {names}) VALUES (?, ?, {marks}) "
-        f"ON CONFLICT (id) DO UPDATE SET {updates}",
-        (object_id, tenant_id, *(values.get(c) for c in columns)))
+async def owners(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, int]:
+    """`{id: owner tenant id}` of those of `ids` that exist."""
+    assert table in TABLES
+    found: dict[int, int] = {}
+    for first in range(0, len(ids), LOOKUP):
+        chunk = ids[first:first + LOOKUP]
+        for row in await conn.fetch_all(
+                f"SELECT id, tenant_id FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk):
+            found[int(row["id"])] = int(row["tenant_id"])
+    return found
+
+
+async def upsert_many(conn: Connection, changes: Sequence[Change]) -> None:
+    """Create the objects, or update their names and extra columns (never an owner); a
+    value left out (None) keeps the stored one. One statement per table."""
+    by_table: dict[str, list[Change]] = {}
+    for change in changes:
+        by_table.setdefault(change[0], []).append(change)
+    for table, rows in sorted(by_table.items()):
+        columns = ("name", *TABLES[table])
+        updates = ", ".join(f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in columns)
+        await conn.insert_many(
+            table, ("id", "tenant_id", *columns),
+            [(object_id, owner, *(values.get(c) for c in columns))
+             for _, object_id, owner, values in rows],
+            conflict=f"(id) DO UPDATE SET {updates}")
+
+
+class Changes:
+    """Reference changes gathered over many records, one per object, as writing them in
+    turn would leave them (`upsert_many` never changes an owner, and keeps a value a
+    later record leaves out)."""
+
+    def __init__(self) -> None:
+        self._changes: dict[tuple[str, int], tuple[int, dict[str, Any]]] = {}
+
+    def add(self, changes: list[Change]) -> None:
+        for table, object_id, owner, values in changes:
+            earlier = self._changes.get((table, object_id))
+            if earlier is not None:
+                owner, values = earlier[0], merged(earlier[1], values)
+            self._changes[(table, object_id)] = (owner, values)
+
+    def take(self) -> list[Change]:
+        out = [(table, object_id, owner, values)
+               for (table, object_id), (owner, values) in sorted(self._changes.items())]
+        self._changes.clear()
+        return out
 
 
 async def in_scope(conn: Connection, table: str, object_id: int, scope: str) -> bool:

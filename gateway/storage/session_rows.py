@@ -53,6 +53,23 @@ def term_leg(legs: list[dict[str, Any]]) -> str | None:
     return max(attempts)[2] if attempts else None
 
 
+_SESSION_REFERENCES = (("equipment", "equipment"), ("applications", "application"))
+_LEG_REFERENCES = (("clients", "client"), ("accounts", "account"), ("users", "owner_user"),
+                   ("users", "user"))
+
+
+def referenced(record: dict[str, Any], into: dict[str, set[int]]) -> None:
+    """Add the ids of the reference objects a session record names to `into` (by
+    table), so that a batch reads their owners in one query per table."""
+    for table, field in _SESSION_REFERENCES:
+        if record.get(field) is not None:
+            into.setdefault(table, set()).add(int(record[field]["id"]))
+    for leg in record.get("legs", ()):
+        for table, field in _LEG_REFERENCES:
+            if leg.get(field) is not None:
+                into.setdefault(table, set()).add(int(leg[field]["id"]))
+
+
 async def session_rows(names: Names, destinations: Destinations, record: dict[str, Any],
                        tenant_id: int, digest: str, default_deck: int | None,
                        read: Loading = LOADED) -> SessionRows:

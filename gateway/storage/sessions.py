@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from gateway.storage.backend import Connection, Row
-from gateway.storage.inserts import insert_rows
 
 SESSION_COLUMNS = (
     "kind", "state", "seq", "content_hash", "setup_time", "start_time", "end_time",
@@ -34,20 +33,6 @@ def _marks(columns: Sequence[Any]) -> str:
     return ", ".join("?" for _ in columns)
 
 
-def _upsert_sql(table: str, keys: tuple[str, ...], columns: Sequence[str]) -> str:
-    updates = ", ".join(
-        f"{c} = COALESCE(excluded.{c}, {table}.{c})" if c in KEPT_WHEN_ABSENT
-        else f"{c} = excluded.{c}" for c in columns)
-    every = keys + tuple(columns)
-    return (f"INSERT INTO {table} ({', '.join(every)}) VALUES ({_marks(every)}) "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
-
-
-_LEG_UPSERT = _upsert_sql("legs", ("session_id", "leg_id"), LEG_COLUMNS)
-_RECORD_UPSERT = _upsert_sql("records", ("id",), RECORD_COLUMNS)
-_RESOURCE_UPSERT = _upsert_sql("resource_usage", ("id",), RESOURCE_COLUMNS)
-
-
 async def find(conn: Connection, tenant_id: int, source_id: str) -> Row | None:
     return await conn.fetch_one(
         "SELECT id, state, seq, content_hash, start_time FROM sessions "
@@ -62,38 +47,14 @@ async def find_many(conn: Connection, tenant_id: int, source_ids: Sequence[str])
 
 
 INSERT_COLUMNS = ("tenant_id", "source_id", *SESSION_COLUMNS)
-_UPDATE = "UPDATE sessions SET " + ", ".join(
+UPDATE = "UPDATE sessions SET " + ", ".join(
     f"{c} = COALESCE(?, {c})" if c in KEPT_WHEN_ABSENT else f"{c} = ?"
     for c in SESSION_COLUMNS) + " WHERE id = ?"
-
-
-async def insert_many(conn: Connection, rows: Sequence[Sequence[Any]],
-                      ) -> dict[tuple[int, str], int]:
-    """Insert sessions (values in the order of `INSERT_COLUMNS`); their ids by (tenant,
-    source id)."""
-    inserted = await insert_rows(conn, "sessions", INSERT_COLUMNS, rows,
-                                 returning="id, tenant_id, source_id")
-    return {(int(r["tenant_id"]), str(r["source_id"])): int(r["id"]) for r in inserted}
-
-
-async def update(conn: Connection, session_id: int, values: Sequence[Any]) -> None:
-    """Replace a session's values (in the order of `SESSION_COLUMNS`)."""
-    await conn.execute(_UPDATE, (*values, session_id))
 
 
 async def set_hash(conn: Connection, session_id: int, content_hash: str) -> None:
     await conn.execute("UPDATE sessions SET content_hash = ? WHERE id = ?",
                        (content_hash, session_id))
-
-
-async def upsert_legs(conn: Connection, legs: Sequence[tuple[int, Sequence[Any]]]) -> None:
-    """Legs as `(session_id, values)`, the values the leg id and then `LEG_COLUMNS`."""
-    await conn.executemany(_LEG_UPSERT, [(session_id, *leg) for session_id, leg in legs])
-
-
-async def delete_other_legs(conn: Connection, session_id: int, keep: Sequence[str]) -> None:
-    await conn.execute(f"DELETE FROM legs WHERE session_id = ? AND leg_id NOT IN ({_marks(keep)})",
-                       (session_id, *keep))
 
 
 async def leg_amounts(conn: Connection, session_id: int) -> dict[str, tuple[Any, ...]]:
@@ -135,17 +96,3 @@ async def owners(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, 
     rows = await conn.fetch_all(f"SELECT id, session_id FROM {table} WHERE id IN ({_marks(ids)})",
                                 tuple(ids))
     return {int(r["id"]): int(r["session_id"]) for r in rows}
-
-
-async def upsert_records(conn: Connection, session_id: int,
-                         rows: Sequence[Sequence[Any]]) -> None:
-    """A session's recordings: the id, then `RECORD_COLUMNS` after the session id."""
-    if rows:
-        await conn.executemany(_RECORD_UPSERT, [(r[0], session_id, *r[1:]) for r in rows])
-
-
-async def upsert_resources(conn: Connection, session_id: int,
-                           rows: Sequence[Sequence[Any]]) -> None:
-    """A session's resource usages: the id, then `RESOURCE_COLUMNS` after the session id."""
-    if rows:
-        await conn.executemany(_RESOURCE_UPSERT, [(r[0], session_id, *r[1:]) for r in rows])

@@ -19,6 +19,7 @@ import aiosqlite
 from gateway.storage import migrations
 from gateway.storage.backend import Connection, DatabaseUnavailable, Delegating, Params, Record, Row
 from gateway.storage.dialect import Dialect, Setting
+from gateway.storage.inserts import insert_rows
 
 READERS = 4  # concurrent reads; SQLite in WAL mode serves them while the writer commits
 BUSY_TIMEOUT_MS = 10_000  # another process (a CLI command, a second worker) holds the lock
@@ -57,6 +58,10 @@ class _Conn:
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         cursor = await self.raw.executemany(sql, [tuple(r) for r in rows])
         await cursor.close()
+
+    async def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Params],
+                          conflict: str = "", returning: str = "") -> list[Row]:
+        return await insert_rows(self, table, columns, rows, conflict, returning)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.raw.execute_fetchall(sql, tuple(params))

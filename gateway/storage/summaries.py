@@ -9,11 +9,12 @@ One statement adds a set of calls to every key set and span: the database groups
 
 from __future__ import annotations
 
-from typing import Sequence
+import operator
+from typing import Any, Sequence
 
 from gateway.core.clock import DAY, HOUR
 from gateway.storage import leg_paths
-from gateway.storage.backend import Connection
+from gateway.storage.backend import Connection, Record
 from gateway.storage.finished_calls import BASE, CALL_VALUES, CHARGES, TERM_LEG, name_joins
 from gateway.storage.sources import Source
 
@@ -81,7 +82,6 @@ def _upsert(rows: str, sets: list[tuple[int, int]]) -> str:
 
 _CALLS = (f"{_contributions('o.currency', _CALL_VALUES)} UNION ALL "
           f"{_contributions('x.currency', _CHARGE_VALUES, CHARGES)}")
-_ADD = _upsert(_CALLS, [(k, s) for k in KEYSETS for s in SPANS])
 # A rebuild: the finest summaries from the calls, then each other from a finer one.
 _FINEST = _upsert(_CALLS, [(FULL, BUCKET)])
 _FROM_FINER = [
@@ -90,20 +90,73 @@ _FROM_FINER = [
     for keyset in KEYSETS
     for span, finer in zip(SPANS, ((FULL, BUCKET), (keyset, BUCKET), (keyset, HOUR)))
     if (keyset, span) != (FULL, BUCKET)]
-CHUNK = 500  # session ids per statement
+CHUNK = 1000  # session ids per statement
 REBUILD_IDS = 200_000  # session ids per statement of a rebuild
+
+
+_COLUMNS = ("keyset", "span", "bucket", "skey", *KEYS, *MEASURES)
+_ADDED = ("(keyset, span, bucket, skey) DO UPDATE SET "
+          + ", ".join(f"{m} = call_summaries.{m} + excluded.{m}" for m in MEASURES))
+# Per key set, its keys picked from a call's keys followed by NULL (the keys it drops).
+_KEPT_KEYS = {keyset: operator.itemgetter(*(i if k in keys else len(KEYS)
+                                            for i, k in enumerate(KEYS)))
+              for keyset, keys in KEYSETS.items()}
+
+
+def _floor(value: int, span: int) -> int:
+    """`value - value % span` as SQL computes it (the remainder takes the sign of the
+    dividend), for the times before 1970 too."""
+    remainder = abs(value) % span
+    return value - (remainder if value >= 0 else -remainder)
+
+
+def _text(key: object) -> str:
+    """A key's part of `skey`, as `_part` spells it in SQL."""
+    return "~" if key is None else f"{len(str(key))}:{key}"
+
+
+def grouped(contributions: Sequence[Record], sign: int) -> list[tuple[object, ...]]:
+    """The summary rows (`_COLUMNS`) that call contributions (`_CALLS`' columns, by
+    position) add (`sign=-1`: take out), grouped by key set, span, bucket and keys."""
+    out: dict[tuple[int, int, int, str], list[Any]] = {}
+    start = 1 + len(KEYS)  # the first measure, in a contribution
+    kept = [(keyset, _KEPT_KEYS[keyset]) for keyset in KEYSETS]
+    for row in contributions:
+        keys = (*row[1:start], None)  # a key set's NULL is the last one
+        parts = (*(_text(k) for k in keys[:-1]), "~")
+        values = [int(v) * sign for v in row[start:]]
+        bucket = int(row[0])
+        buckets = [(span, _floor(bucket, span)) for span in SPANS]
+        for keyset, pick in kept:
+            skey = "".join(pick(parts))
+            these = None
+            for span, at_bucket in buckets:
+                at = (keyset, span, at_bucket, skey)
+                found = out.get(at)
+                if found is None:
+                    these = these or pick(keys)
+                    out[at] = [*at, *these, *values]
+                else:
+                    found[-len(MEASURES):] = map(operator.add, found[-len(MEASURES):], values)
+    return [tuple(row) for row in out.values()]
 
 
 async def add(conn: Connection, session_ids: Sequence[int], sign: int = 1) -> None:
     """Add the ended calls among `session_ids` to the summaries (`sign=-1`: take them out,
-    by the key text they were added with)."""
+    by the key text they were added with): their contributions read by the expressions
+    of the raw path, grouped here, and added by one statement per table chunk."""
     ids = sorted(set(session_ids))
     if sign > 0:
         await leg_paths.refresh(conn, ids)
+    contributions: list[Record] = []
     for first in range(0, len(ids), CHUNK):
         chunk = ids[first:first + CHUNK]
         where = f"s.id IN ({', '.join('?' for _ in chunk)})"
-        await conn.execute(_ADD.format(where=where), (*chunk, *chunk, *[sign] * len(MEASURES)))
+        async for part in conn.stream(_CALLS.format(where=where), (*chunk, *chunk), CHUNK * 2):
+            contributions += part
+    rows = grouped(contributions, sign)
+    if rows:
+        await conn.insert_many("call_summaries", _COLUMNS, rows, conflict=_ADDED)
 
 
 def source() -> Source:

@@ -9,7 +9,7 @@ from typing import Any, Awaitable, Callable
 import orjson
 from marshmallow import Schema, ValidationError
 
-from gateway.storage import Connection, references
+from gateway.storage import Connection
 from gateway.storage.names import Names
 from methods import audited
 from methods.context import Context
@@ -31,14 +31,11 @@ def not_found(path: str, table: str, object_id: object) -> RecordRejected:
 
 class Batch(Names):
     """What one batch has resolved, inside its transaction (`conn`). A record's reference
-    objects are written once it passes every check (`write_references`)."""
+    objects are kept once it passes every check (`take`)."""
 
     def __init__(self, conn: Connection, context: Context) -> None:
         super().__init__(conn, context.caller.tenant_id, context.caller.scope, not_found)
-
-    async def write_references(self) -> None:
-        for table, object_id, owner, values in self.take():
-            await references.upsert(self.conn, table, object_id, owner, values)
+        self.dialect = context.db.dialect
 
 
 # Stores one validated record (raw form, loaded form); True when it changed the store.

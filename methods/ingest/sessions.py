@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.storage import references, session_writer
 from gateway.storage import sessions as store
 from gateway.storage import summaries
 from gateway.storage import tenants as tenant_store
 from gateway.storage.destinations import Destinations
-from gateway.storage.session_rows import (ENDED, PARTICIPANT, Key, SessionRows, session_rows,
-                                          state_of)
+from gateway.storage.session_rows import (ENDED, PARTICIPANT, Key, SessionRows, referenced,
+                                          session_rows, state_of)
 from methods.context import Context
 from methods.ingest.batch import Batch, RecordRejected, Writer, content_hash, not_found, run
 from methods.ingest.session_schema import SESSION
@@ -38,12 +39,19 @@ def decide(existing: dict[str, Any] | None, record: dict[str, Any], digest: str)
     return REPLACE
 
 
-class SessionWriter(Writer):
-    """Stores the session records of one batch.
+_ATTACHMENTS = (("records", "records", "record_id"),
+                ("resource_usage", "resources", "resource_usage_id"))
 
-    New sessions are kept and written together when the batch ends (`finish`), or
-    earlier when a later record of the same batch touches one of them; existing sessions
-    and destinations are read for the whole batch at once (`prepare`)."""
+
+class SessionWriter(Writer):
+    """Stores the session records of one batch through the one write path
+    (`storage.session_writer`).
+
+    What the batch needs is read for all its records at once (`prepare`): the sessions
+    stored already, destinations, the owners of reference objects, recordings and
+    resource usages. New and replaced sessions, with the reference objects they name, are
+    kept and written together when the batch ends (`finish`), or earlier when a later
+    record of the same batch touches one of them."""
 
     def __init__(self, batch: Batch, default_deck: int | None) -> None:
         super().__init__()
@@ -51,8 +59,13 @@ class SessionWriter(Writer):
         self.default_deck = default_deck
         self._known: dict[Key, dict[str, Any] | None] = {}
         self._destinations = Destinations(batch.conn)
+        self._references = references.Changes()
         self._new: dict[Key, SessionRows] = {}
-        self._new_attachments: set[tuple[str, int]] = set()
+        self._replaced: dict[Key, tuple[int, SessionRows]] = {}
+        # (table, id) of a recording or resource usage -> the session storing it (as read
+        # ahead), and -> the key of the record of this batch that names it
+        self._attachment_owners: dict[tuple[str, int], int] = {}
+        self._claimed: dict[tuple[str, int], Key] = {}
         # Ended calls whose statistics are added to the summaries by `finish`, when
         # everything the batch does to them is written.
         self._ended: set[int] = set()
@@ -60,12 +73,17 @@ class SessionWriter(Writer):
     async def prepare(self, records: list[dict[str, Any]]) -> None:
         by_tenant: dict[int, set[str]] = {}
         numbers: dict[int, set[str]] = {}
+        named: dict[str, set[int]] = {}
+        attached: dict[str, list[int]] = {table: [] for table, _, _ in _ATTACHMENTS}
         for record in records:
             try:
                 tenant_id = await self.batch.tenant(record["tenant"], "tenant")
             except RecordRejected:
                 continue  # refused with its reason when the record is stored
             by_tenant.setdefault(tenant_id, set()).add(record["session_id"])
+            referenced(record, named)
+            for table, field, key in _ATTACHMENTS:
+                attached[table] += [item[key] for item in record[field]]
             for leg in record["legs"]:
                 deck = leg["code_deck_id"] or self.default_deck
                 if deck is not None and leg["dst"] and leg["role"] != PARTICIPANT:
@@ -78,12 +96,17 @@ class SessionWriter(Writer):
                     self.batch.conn, tenant_id, chunk)}
                 for source_id in chunk:
                     self._known[(tenant_id, source_id)] = found.get(source_id)
+        await self.batch.read_owners(named)
+        for table, ids in attached.items():
+            if ids:
+                owners = await store.owners(self.batch.conn, table, sorted(set(ids)))
+                self._attachment_owners.update(((table, i), owners.get(i, 0)) for i in ids)
         for deck, dialled in numbers.items():
             await self._destinations.read(deck, dialled)
 
     async def _existing(self, key: Key) -> dict[str, Any] | None:
-        if key in self._new:
-            await self.finish()  # a later record of this batch touches a new session
+        if key in self._new or key in self._replaced:
+            await self._write()  # a later record of this batch touches a kept session
         if key not in self._known:
             self._known[key] = await store.find(self.batch.conn, *key)
         return self._known[key]
@@ -105,68 +128,66 @@ class SessionWriter(Writer):
                 await summaries.add(batch.conn, [existing["id"]], -1)
                 self._ended.add(existing["id"])
             return await self._correct_amounts(existing["id"], record, digest)
-        # Every check comes before the first write: a refused record leaves no trace.
+        # Every check comes before anything is kept: a refused record leaves no trace.
+        session_id = None if existing is None else int(existing["id"])
         try:
             rows = await session_rows(batch, self._destinations, record, tenant_id, digest,
                                       self.default_deck)
-            await self._check_attachments(None if existing is None else existing["id"], record)
+            claims = await self._check_attachments(key, session_id, record)
         except RecordRejected:
             batch.discard()
             raise
-        await batch.write_references()
-        if existing is None:
+        self._references.add(batch.take())
+        self._claimed.update(claims)
+        if session_id is None:
             self._new[key] = rows
-            return True
-        session_id = existing["id"]
-        if rows.state == ENDED:
-            self._ended.add(session_id)
-        await store.update(batch.conn, session_id, rows.session)
-        await store.delete_other_legs(batch.conn, session_id, [leg[0] for leg in rows.legs])
-        await store.upsert_legs(batch.conn, [(session_id, leg) for leg in rows.legs])
-        await self._attachments(session_id, rows)
+        else:
+            self._replaced[key] = (session_id, rows)
+            if rows.state == ENDED:
+                self._ended.add(session_id)
         return True
 
     async def finish(self) -> None:
-        """Write the new sessions kept so far, with their legs and attachments, and add
-        the calls that ended to the summaries."""
-        await self._write_new()
+        """Write what was kept, and add the calls that ended to the summaries."""
+        await self._write()
         if self._ended:
             ended, self._ended = self._ended, set()
             await summaries.add(self.batch.conn, sorted(ended))
 
-    async def _write_new(self) -> None:
-        if not self._new:
-            return
+    async def _write(self) -> None:
+        """Write the reference objects, new and replaced sessions kept so far."""
+        conn = self.batch.conn
+        await references.upsert_many(conn, self._references.take())
         new, self._new = self._new, {}
-        self._new_attachments.clear()
-        ids = await store.insert_many(self.batch.conn,
-                                      [(*key, *rows.session) for key, rows in new.items()])
-        await store.upsert_legs(self.batch.conn, [
-            (ids[key], leg) for key, rows in new.items() for leg in rows.legs])
-        for key, rows in new.items():
-            await self._attachments(ids[key], rows)
-            if rows.state == ENDED:
-                self._ended.add(ids[key])
+        ids = await session_writer.insert(conn, self.batch.dialect, list(new.values()))
+        self._ended.update(ids[key] for key, rows in new.items() if rows.state == ENDED)
+        replaced, self._replaced = self._replaced, {}
+        await session_writer.replace(conn, list(replaced.values()))
+        # what the batch claimed is stored now: later checks read the store again
+        self._claimed.clear()
+        self._attachment_owners.clear()
 
-    async def _check_attachments(self, session_id: int | None, record: dict[str, Any]) -> None:
+    async def _check_attachments(self, key: Key, session_id: int | None,
+                                 record: dict[str, Any]) -> dict[tuple[str, int], Key]:
         """Recording and resource ids are gateway-wide: one of another session is refused
-        (so is one that a new session of this batch already holds)."""
-        for table, field, key in (("records", "records", "record_id"),
-                                  ("resource_usage", "resources", "resource_usage_id")):
+        (so is one that another record of this batch names). The ids the record claims."""
+        claims: dict[tuple[str, int], Key] = {}
+        for table, field, id_field in _ATTACHMENTS:
             items = record[field]
             if not items:
                 continue
-            taken = await store.owners(self.batch.conn, table, [item[key] for item in items])
-            for i, item in enumerate(items):
-                if (item[key] in taken and taken[item[key]] != session_id) \
-                        or (table, item[key]) in self._new_attachments:
-                    raise not_found(f"{field}.{i}.{key}", table, item[key])
-            if session_id is None:
-                self._new_attachments.update((table, item[key]) for item in items)
-
-    async def _attachments(self, session_id: int, rows: SessionRows) -> None:
-        await store.upsert_records(self.batch.conn, session_id, rows.recordings)
-        await store.upsert_resources(self.batch.conn, session_id, rows.resources)
+            ids = [item[id_field] for item in items]
+            unknown = [i for i in ids if (table, i) not in self._attachment_owners]
+            if unknown:
+                owners = await store.owners(self.batch.conn, table, unknown)
+                self._attachment_owners.update(((table, i), owners.get(i, 0)) for i in unknown)
+            for i, object_id in enumerate(ids):
+                owner = self._attachment_owners[(table, object_id)]
+                if (owner and owner != session_id) \
+                        or self._claimed.get((table, object_id), key) != key:
+                    raise not_found(f"{field}.{i}.{id_field}", table, object_id)
+                claims[(table, object_id)] = key
+        return claims
 
     async def _correct_amounts(self, session_id: int, record: dict[str, Any],
                                digest: str) -> bool:

@@ -31,14 +31,15 @@ from contextlib import contextmanager, suppress
 from operator import itemgetter
 from typing import Any, Awaitable, Callable, Coroutine, Iterable, Iterator, TypeVar
 
-from gateway.storage import Connection, bulk_load, references
+from gateway.storage import Connection, bulk_load, references, session_writer
 from gateway.storage import settings as settings_store
 from gateway.storage import summaries
 from gateway.storage.destinations import Destinations
 from gateway.storage.ledgers import ACD_COLUMNS
 from gateway.storage.loading import Loading
-from gateway.storage.names import Change, Names
+from gateway.storage.names import Names
 from gateway.storage.queue_rows import event_rows, queue_session_values
+from gateway.storage.references import Change
 from gateway.storage.session_rows import SessionRows, session_rows
 from gateway.tools.demo.from_text import currency, micros, seconds
 from gateway.tools.demo.outcome import Stored
@@ -66,36 +67,6 @@ def _refused(path: str, table: str, object_id: object) -> BulkError:
 
 # Generated records' values, read from their text as ingest's schema loads them.
 FROM_TEXT = Loading(time=seconds, money=micros, currency=currency)
-
-
-# ------------------------------------------------------------------ reference objects
-
-class Deferred:
-    """The reference objects to write with the next transaction: what the records
-    converted since the last one created or renamed, merged as writing them one after
-    another would leave them (`references.upsert` never changes an owner, and keeps a
-    value a later record leaves out)."""
-
-    def __init__(self) -> None:
-        self._changes: dict[tuple[str, int], tuple[int, dict[str, Any]]] = {}
-
-    def add(self, changes: list[Change]) -> None:
-        for table, object_id, owner, values in changes:
-            earlier = self._changes.get((table, object_id))
-            if earlier is not None:
-                owner, values = earlier[0], references.merged(earlier[1], values)
-            self._changes[(table, object_id)] = (owner, values)
-
-    def take(self) -> list[Change]:
-        out = [(table, object_id, owner, values)
-               for (table, object_id), (owner, values) in sorted(self._changes.items())]
-        self._changes.clear()
-        return out
-
-
-async def write_references(conn: Connection, changes: list[Change]) -> None:
-    for table, object_id, owner, values in changes:
-        await references.upsert(conn, table, object_id, owner, values)
 
 
 async def _audit(conn: Connection, context: Context, method: str, stored: Stored) -> None:
@@ -162,7 +133,7 @@ async def load_sessions(context: Context, records: Iterable[dict[str, Any]],
     """Store `ingest.sessions` records (new sessions only), `per_transaction` at a time.
     The summaries are left to `rebuild_summaries`."""
     db, deck = context.db, context.config.default_code_deck_id
-    names, deferred = _names(context), Deferred()
+    names, deferred = _names(context), references.Changes()
     destinations = Destinations(db, whole_decks=True)
     stored = Stored()
 
@@ -175,8 +146,10 @@ async def load_sessions(context: Context, records: Iterable[dict[str, Any]],
 
     async def write(rows: list[SessionRows], changes: list[Change]) -> None:
         async with db.transaction() as conn:
-            await write_references(conn, changes)
-            new = await bulk_load.insert_sessions(conn, db.dialect, rows)
+            await references.upsert_many(conn, changes)
+            stored_already = await session_writer.stored(conn, [r.key for r in rows])
+            new = len(await session_writer.insert(
+                conn, db.dialect, [r for r in rows if r.key not in stored_already]))
             if new:
                 await settings_store.add(conn, SUMMARIES_PENDING, "1")
         stored.accepted += new
