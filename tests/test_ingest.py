@@ -323,11 +323,13 @@ async def test_a_call_is_stored_field_by_field(ingest, rows, ingest_key):
         "meeting_id": None, "app_type": None, "audio_quality": "4.2",
         "finish_reason": "caller hung up", "initiator_address": "10.0.0.1",
         "media_server_address": "10.0.0.2", "log_file_url": "https://logs.example/1",
-        "term_leg": "t2"}
+        "term_leg": "t2", "setup_month": 202603}
     legs = await rows("SELECT * FROM legs ORDER BY position")
     for row in legs:
         del row["id"]
-    common = {"session_id": sid, "tenant_id": root, "src": "37060000001"}
+    common = {"session_id": sid, "tenant_id": root, "src": "37060000001", "owner_id": root,
+              "setup_month": 202603}
+
     assert legs == [
         {**LEG_DEFAULTS, **common, "leg_id": "o", "role": "orig", "position": 0,
          "dst": "+37061234567", "incoming": 0, "client_id": 10, "account_id": 11,
@@ -350,11 +352,11 @@ async def test_a_call_is_stored_field_by_field(ingest, rows, ingest_key):
         "id": 501, "session_id": sid, "tenant_id": root, "url": "https://rec.example/501.wav",
         "name": "501.wav", "start_time": at(2026, 3, 29, 0, 30, 5), "duration": 125,
         "file_size": 2000000, "cost": 10000, "transcription_url": "https://rec.example/501.txt",
-        "transcription_status": "Complete"}]
+        "transcription_status": "Complete", "setup_month": 202603}]
     assert await rows("SELECT * FROM resource_usage") == [{
         "id": 601, "session_id": sid, "tenant_id": root, "resource_type": "sms",
         "quantity": "2.50", "unit": "message", "cost": 1, "description": "reminder",
-        "used_at": at(2026, 3, 29, 0, 31), "ref_leg_id": "o"}]
+        "used_at": at(2026, 3, 29, 0, 31), "ref_leg_id": "o", "setup_month": 202603}]
 
 
 async def test_a_video_session_is_stored_with_its_participants(ingest, rows):
@@ -378,6 +380,82 @@ async def test_a_video_session_is_stored_with_its_participants(ingest, rows):
          "ip": None, "agent": None, "user_id": None, "call_num": None, "call_log_id": None,
          "user_ref": None}]
     assert await rows("SELECT id, name FROM users") == [{"id": 40, "name": "ann"}]
+
+
+# --- the keys of the large tables (decisions 5) -----------------------------------------------
+
+# Each large table's uniqueness rule: the owner's tenant (distribution key), the UTC month
+# of the session's setup time (partition key), then what identifies a row within them.
+KEYS = {"sessions": ("tenant_id", "setup_month", "source_id"),
+        "legs": ("owner_id", "setup_month", "session_id", "leg_id"),
+        "session_leg_paths": ("owner_id", "setup_month", "session_id"),
+        "records": ("tenant_id", "setup_month", "id"),
+        "resource_usage": ("tenant_id", "setup_month", "id")}
+# What stays unique without the keys on PostgreSQL: the ids other tables refer to.
+PG_ID_KEYS = {("sessions", ("id",)), ("legs", ("id",))}
+
+
+async def unique_rules(rows: Any, engine: str, table: str) -> set[tuple[str, ...]]:
+    """The column lists of `table`'s unique indexes (constraints included)."""
+    if engine == "sqlite":
+        rules = set()
+        for index in await rows(f"PRAGMA index_list({table})"):
+            if index["unique"]:
+                columns = await rows(f"PRAGMA index_info({index['name']})")
+                rules.add(tuple(c["name"] for c in sorted(columns, key=lambda c: c["seqno"])))
+        if table in ("sessions", "legs"):
+            rules.add(("id",))  # the rowid: an INTEGER PRIMARY KEY has no index of its own
+        return rules
+    found = await rows(
+        "SELECT array_agg(a.attname ORDER BY k.n) AS columns FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indrelid "
+        "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum "
+        "WHERE c.relname = ? AND i.indisunique GROUP BY i.indexrelid", table)
+    return {tuple(r["columns"]) for r in found}
+
+
+async def test_every_uniqueness_rule_of_a_large_table_holds_both_keys(rows, engine):
+    for table, key in KEYS.items():
+        rules = await unique_rules(rows, engine, table)
+        assert key in rules, (table, rules)
+        if engine == "postgresql":
+            assert rules == {key} | {rule for t, rule in PG_ID_KEYS if t == table}, table
+
+
+async def test_the_keys_are_the_owner_and_the_utc_month_of_the_setup_time(ingest, rows):
+    record = call("k1", setup="2026-03-31T23:30:00-02:00", start="2026-04-01T01:30:05Z",
+                  end="2026-04-01T01:31:00Z", legs=[leg("o"), leg("t", role="term")],
+                  records=[{"record_id": 71}], resources=[{"resource_usage_id": 81,
+                                                           "resource_type": "sms"}])
+    assert await ingest([record]) == answer(accepted=1)
+    root = await tenant_id(rows, "root")
+    (session,) = await rows("SELECT id, tenant_id, setup_month FROM sessions")
+    assert (session["tenant_id"], session["setup_month"]) == (root, 202604)  # 01:30 UTC
+    for table in ("legs", "session_leg_paths"):
+        assert {(r["owner_id"], r["setup_month"]) for r in await rows(
+            f"SELECT owner_id, setup_month FROM {table}")} == {(root, 202604)}, table
+    for table in ("records", "resource_usage"):
+        assert await rows(f"SELECT tenant_id, setup_month FROM {table}") == [
+            {"tenant_id": root, "setup_month": 202604}], table
+
+
+async def test_a_session_whose_setup_moves_month_keeps_its_rows_and_ids(ingest, rows):
+    first = call("m1", setup="2026-03-31T23:59:00Z", legs=[leg("o"), leg("t", role="term")],
+                 records=[{"record_id": 72}])
+    assert await ingest([first]) == answer(accepted=1)
+    before = await rows("SELECT id, leg_id FROM legs ORDER BY leg_id")
+    moved = call("m1", setup="2026-04-01T00:00:01Z", start="2026-04-01T00:00:05Z",
+                 end="2026-04-01T00:01:05Z", legs=[leg("o"), leg("t", role="term")],
+                 records=[{"record_id": 72}])
+    assert await ingest([moved]) == answer(accepted=1)
+    assert await rows("SELECT id, leg_id FROM legs ORDER BY leg_id") == before
+    assert await rows("SELECT setup_month FROM sessions") == [{"setup_month": 202604}]
+    for table in ("legs", "session_leg_paths", "records"):
+        assert {r["setup_month"] for r in await rows(f"SELECT setup_month FROM {table}")} \
+            == {202604}, table
+    assert await counts(rows, "sessions", "legs", "records", "session_leg_paths") == {
+        "sessions": 1, "legs": 2, "records": 1, "session_leg_paths": 1}
 
 
 # --- money ------------------------------------------------------------------------------------

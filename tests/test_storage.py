@@ -1,4 +1,5 @@
-"""The SQLite backend: migrations, WAL, transactions, and cancelled work released."""
+"""The SQLite backend: migrations, WAL, transactions, and cancelled work released; and the
+migration of stored rows on both engines."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import sqlite3
 import time
 from pathlib import Path
 
+import asyncpg
 import pytest
+from conftest import ENGINES, database_url
 
 from gateway.storage import UnsupportedDatabase, backend_for
 from gateway.storage.migrations import migration_files, statements
@@ -31,7 +34,8 @@ async def test_open_creates_the_folder_applies_migrations_once_and_uses_wal(tmp_
     assert [r["version"] for r in applied] == versions == [
         "0001_core", "0002_store", "0003_term_leg", "0004_call_summaries",
         "0005_summary_key_sets", "0006_history_reports", "0007_video_order",
-        "0008_leg_paths", "0009_imports", "0010_service_accounts"]
+        "0008_leg_paths", "0009_imports", "0010_service_accounts",
+        "0011_keys"]
     assert (await db.fetch_one("PRAGMA journal_mode"))["journal_mode"] == "wal"
     again = SQLiteBackend(f"{tmp_path}/sub/store.db")
     await again.open()
@@ -67,6 +71,61 @@ async def test_the_term_leg_of_calls_stored_before_0003_is_filled_in(tmp_path):
     # the answered attempt, else the latest; none for a call without attempts
     assert rows == [{"id": 1, "term_leg": "a"}, {"id": 2, "term_leg": "b"},
                     {"id": 3, "term_leg": None}]
+
+
+@pytest.mark.parametrize("engine", ENGINES, indirect=True)
+async def test_rows_stored_before_0011_get_their_keys(tmp_path, engine):
+    """The owner's tenant and the UTC month of the setup time, on both engines (a
+    database as version 0010 left it, with a session set up at 2026-03-31T23:30:00Z)."""
+    url = database_url(tmp_path)
+    old = [sql for version, sql in migration_files(engine) if version < "0011"]
+    filled = ["INSERT INTO tenants (id, name, parent_id, path, timezone, created_at) "
+              "VALUES (1, 'root', NULL, '/1/', 'UTC', ''), (2, 'child', 1, '/1/2/', 'UTC', '')",
+              "INSERT INTO sessions (id, tenant_id, source_id, kind, state, content_hash, "
+              "setup_time, end_time) VALUES (7, 2, 's', 'call', 2, '', 1774999800, 1774999900)",
+              "INSERT INTO legs (session_id, leg_id, role, position, tenant_id) "
+              "VALUES (7, 'o', 'orig', 0, 1)",
+              "INSERT INTO session_leg_paths (session_id, paths) VALUES (7, '|/1/|')",
+              "INSERT INTO records (id, session_id, tenant_id) VALUES (70, 7, 2)",
+              "INSERT INTO resource_usage (id, session_id, tenant_id, resource_type) "
+              "VALUES (80, 7, 2, 'sms')"]
+    backend = backend_for(url)
+    if engine == "sqlite":
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.execute("CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, "
+                         "applied_at TEXT NOT NULL)")
+            for sql in old:
+                for statement in statements(sql):
+                    conn.execute(statement)
+            conn.executemany("INSERT INTO schema_migrations VALUES (?, '')",
+                             [(v,) for v, _ in migration_files(engine) if v < "0011"])
+            for statement in filled:
+                conn.execute(statement)
+    else:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")  # empty
+            await conn.execute("CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, "
+                               "applied_at TEXT NOT NULL)")
+            for sql in old:
+                for statement in statements(sql):
+                    await conn.execute(statement)
+            await conn.executemany("INSERT INTO schema_migrations VALUES ($1, '')",
+                                   [(v,) for v, _ in migration_files(engine) if v < "0011"])
+            for statement in filled:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+    await backend.open()
+    try:
+        keys = {table: await backend.fetch_all(f"SELECT {owner} AS owner, setup_month "
+                                               f"FROM {table}")
+                for table, owner in (("sessions", "tenant_id"), ("legs", "owner_id"),
+                                     ("session_leg_paths", "owner_id"),
+                                     ("records", "tenant_id"), ("resource_usage", "tenant_id"))}
+    finally:
+        await backend.close()
+    assert keys == {table: [{"owner": 2, "setup_month": 202603}] for table in keys}
 
 
 async def test_a_transaction_is_all_or_nothing(db):

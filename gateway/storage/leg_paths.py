@@ -16,7 +16,8 @@ from typing import Iterable, Sequence
 from gateway.storage.backend import Connection
 
 SEPARATOR = "|"
-_PATHS = ("SELECT x.session_id, t.path FROM legs x JOIN tenants t ON t.id = x.tenant_id "
+_PATHS = ("SELECT x.session_id, s.tenant_id, s.setup_month, t.path "
+          "FROM legs x JOIN tenants t ON t.id = x.tenant_id "
           "JOIN sessions s ON s.id = x.session_id "
           "WHERE s.kind = 'call' AND s.end_time IS NOT NULL AND {where}")
 CHUNK = 1000  # session ids per statement
@@ -35,12 +36,14 @@ def pattern(scope: str) -> str:
 
 
 async def _refresh(conn: Connection, where: str, params: Sequence[object]) -> None:
-    paths: dict[int, list[str]] = {}
+    paths: dict[tuple[int, int, int], list[str]] = {}
     for row in await conn.fetch_all(_PATHS.format(where=where), params):
-        paths.setdefault(int(row["session_id"]), []).append(row["path"])
-    await conn.insert_many("session_leg_paths", ("session_id", "paths"),
-                           [(session_id, text(p)) for session_id, p in paths.items()],
-                           conflict="(session_id) DO UPDATE SET paths = excluded.paths")
+        key = (int(row["session_id"]), int(row["tenant_id"]), int(row["setup_month"]))
+        paths.setdefault(key, []).append(row["path"])
+    await conn.insert_many(
+        "session_leg_paths", ("session_id", "owner_id", "setup_month", "paths"),
+        [(*key, text(p)) for key, p in paths.items()],
+        conflict="(owner_id, setup_month, session_id) DO UPDATE SET paths = excluded.paths")
 
 
 async def refresh(conn: Connection, session_ids: Sequence[int]) -> None:

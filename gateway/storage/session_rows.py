@@ -17,7 +17,7 @@ from typing import Any
 from gateway.storage.destinations import Destinations
 from gateway.storage.loading import LOADED, Loading
 from gateway.storage.names import Names
-from gateway.storage.sessions import LEG_COLUMNS, SESSION_COLUMNS
+from gateway.storage.sessions import LEG_COLUMNS, SESSION_COLUMNS, setup_month
 
 ORIG, TERM, PARTICIPANT = "orig", "term", "participant"  # leg roles
 SET_UP, ANSWERED, ENDED = 0, 1, 2  # session states, in the only order they move
@@ -33,6 +33,7 @@ _LEG_VALUES = itemgetter("leg_id", *LEG_COLUMNS)
 class SessionRows:
     key: Key
     state: int
+    month: int  # the partition key, `sessions.setup_month`
     session: tuple[Any, ...]  # in the order of `sessions.SESSION_COLUMNS`
     legs: list[tuple[Any, ...]]  # the leg id, then `sessions.LEG_COLUMNS`
     recordings: list[tuple[Any, ...]]  # the id, then `sessions.RECORD_COLUMNS[1:]`
@@ -81,26 +82,32 @@ async def session_rows(names: Names, destinations: Destinations, record: dict[st
     application = await names.reference("applications", record.get("application"),
                                         tenant_id, "application")
     setup = read.time(record["setup_time"])
+    assert setup is not None, "a session record has its setup time"
+    month = setup_month(setup)
     legs = [await _leg(names, destinations, leg, i, tenant_id, setup, default_deck, read)
             for i, leg in enumerate(record["legs"])]
+    for leg in legs:
+        leg.update(owner_id=tenant_id, setup_month=month)
     start, end = read.time(record.get("start_time")), read.time(record.get("end_time"))
     state = state_of(start, end)
     session = {c: record.get(c) for c in _COPIED}
     session.update(
         kind=record.get("kind", "call"), state=state, seq=record.get("seq"),
         content_hash=digest, setup_time=setup, start_time=start, end_time=end,
-        equipment_id=equipment, application_id=application, term_leg=term_leg(legs))
+        equipment_id=equipment, application_id=application, term_leg=term_leg(legs),
+        setup_month=month)
     recordings = [(
         r["record_id"], tenant_id, r.get("url"), r.get("name"), read.time(r.get("start_time")),
         r.get("duration"), r.get("file_size"), read.money(r.get("cost")),
-        r.get("transcription_url"), r.get("transcription_status"))
+        r.get("transcription_url"), r.get("transcription_status"), month)
         for r in record.get("records", ())]
     resources = [(
         r["resource_usage_id"], tenant_id, r["resource_type"],
         None if r.get("quantity") is None else str(Decimal(str(r["quantity"]))),
         r.get("unit"), read.money(r.get("cost")), r.get("description"),
-        read.time(r.get("used_at")), r.get("ref_leg_id")) for r in record.get("resources", ())]
-    return SessionRows((tenant_id, record["session_id"]), state, _SESSION_VALUES(session),
+        read.time(r.get("used_at")), r.get("ref_leg_id"), month)
+        for r in record.get("resources", ())]
+    return SessionRows((tenant_id, record["session_id"]), state, month, _SESSION_VALUES(session),
                        [_LEG_VALUES(leg) for leg in legs], recordings, resources)
 
 

@@ -29,9 +29,9 @@ def _upsert(table: str, keys: tuple[str, ...], columns: Sequence[str]) -> str:
 
 
 _LEG_COLUMNS = ("session_id", "leg_id", *sessions.LEG_COLUMNS)
-_LEGS_UPDATED = _upsert("legs", ("session_id", "leg_id"), sessions.LEG_COLUMNS)
+_LEGS_UPDATED = _upsert("legs", sessions.LEG_KEY, sessions.LEG_COLUMNS)
 _ATTACHMENTS = {
-    table: (("id", *columns), _upsert(table, ("id",), columns))
+    table: (("id", *columns), _upsert(table, sessions.ATTACHMENT_KEY, columns))
     for table, columns in (("records", sessions.RECORD_COLUMNS),
                            ("resource_usage", sessions.RESOURCE_COLUMNS))}
 
@@ -95,12 +95,22 @@ async def insert(conn: Connection, dialect: Dialect,
     return ids
 
 
-async def replace(conn: Connection, rows: Sequence[tuple[int, SessionRows]]) -> None:
+# The tables whose rows follow their session's partition key.
+_MOVED = ("legs", "session_leg_paths", "records", "resource_usage")
+
+
+async def replace(conn: Connection, rows: Sequence[tuple[int, SessionRows]],
+                  moved: Sequence[int] = ()) -> None:
     """Replace stored sessions (session id, rows) by a later state: their values, their
     legs (those the newer record leaves out are deleted), recordings and resource
-    usages."""
+    usages. `moved`: those of them whose setup time changed month, whose rows move with
+    it first (to the partition of their new month, once partitioned)."""
     if not rows:
         return
+    months = {session_id: r.month for session_id, r in rows}
+    for table in _MOVED if moved else ():
+        await conn.executemany(f"UPDATE {table} SET setup_month = ? WHERE session_id = ?",
+                               [(months[session_id], session_id) for session_id in moved])
     await conn.executemany(sessions.UPDATE, [(*r.session, session_id) for session_id, r in rows])
     by_count: dict[int, list[tuple[object, ...]]] = {}
     for session_id, r in rows:

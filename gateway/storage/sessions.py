@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Sequence
 
 from gateway.storage.backend import Connection, Row
@@ -10,17 +11,24 @@ SESSION_COLUMNS = (
     "kind", "state", "seq", "content_hash", "setup_time", "start_time", "end_time",
     "equipment_id", "application_id", "rule_name", "custom_data", "room_id", "meeting_id",
     "app_type", "audio_quality", "finish_reason", "initiator_address", "media_server_address",
-    "log_file_url", "term_leg")
+    "log_file_url", "term_leg", "setup_month")
 LEG_COLUMNS = (
     "role", "position", "tenant_id", "src", "dst", "incoming", "client_id", "account_id",
     "owner_user_id", "user_id", "rates_code", "code_deck_id", "dst_code", "dst_name",
     "dst_country", "setup_time", "start_time", "end_time", "billsec", "real_billsec",
     "disposition", "hangup_cause", "pdd_ms", "amount", "reseller_amount", "currency", "name",
-    "participant_role", "ip", "agent", "call_num", "call_log_id", "user_ref")
+    "participant_role", "ip", "agent", "call_num", "call_log_id", "user_ref", "owner_id",
+    "setup_month")
 RECORD_COLUMNS = ("session_id", "tenant_id", "url", "name", "start_time", "duration",
-                  "file_size", "cost", "transcription_url", "transcription_status")
+                  "file_size", "cost", "transcription_url", "transcription_status",
+                  "setup_month")
 RESOURCE_COLUMNS = ("session_id", "tenant_id", "resource_type", "quantity", "unit", "cost",
-                    "description", "used_at", "ref_leg_id")
+                    "description", "used_at", "ref_leg_id", "setup_month")
+# The keys of the large tables (migration 0011): each uniqueness rule holds the owner's
+# tenant (the distribution key) and the month of the setup time (the partition key).
+SESSION_KEY = ("tenant_id", "setup_month", "source_id")
+LEG_KEY = ("owner_id", "setup_month", "session_id", "leg_id")
+ATTACHMENT_KEY = ("tenant_id", "setup_month", "id")
 # How a report joins a session `s` to its legs: the originating one (a call has exactly
 # one; ingest refuses anything else) and the terminating attempt it is reported by.
 ORIG_LEG_ON = "o.session_id = s.id AND o.role = 'orig'"
@@ -29,19 +37,26 @@ TERM_LEG_ON = "t.session_id = s.id AND t.leg_id = s.term_leg"
 KEPT_WHEN_ABSENT = ("start_time",)
 
 
+def setup_month(setup_time: int) -> int:
+    """The partition key of a session set up at `setup_time` (Unix seconds): its UTC
+    month as YYYYMM, as migration 0011 computes it for the rows stored before."""
+    when = time.gmtime(setup_time)
+    return when.tm_year * 100 + when.tm_mon
+
+
 def _marks(columns: Sequence[Any]) -> str:
     return ", ".join("?" for _ in columns)
 
 
 async def find(conn: Connection, tenant_id: int, source_id: str) -> Row | None:
     return await conn.fetch_one(
-        "SELECT id, state, seq, content_hash, start_time FROM sessions "
+        "SELECT id, state, seq, content_hash, start_time, setup_month FROM sessions "
         "WHERE tenant_id = ? AND source_id = ?", (tenant_id, source_id))
 
 
 async def find_many(conn: Connection, tenant_id: int, source_ids: Sequence[str]) -> list[Row]:
     return await conn.fetch_all(
-        "SELECT id, source_id, state, seq, content_hash, start_time FROM sessions "
+        "SELECT id, source_id, state, seq, content_hash, start_time, setup_month FROM sessions "
         f"WHERE tenant_id = ? AND source_id IN ({_marks(source_ids)})",
         (tenant_id, *source_ids))
 

@@ -62,6 +62,7 @@ class SessionWriter(Writer):
         self._references = references.Changes()
         self._new: dict[Key, SessionRows] = {}
         self._replaced: dict[Key, tuple[int, SessionRows]] = {}
+        self._moved: list[int] = []  # replaced sessions whose setup time changed month
         # (table, id) of a recording or resource usage -> the session storing it (as read
         # ahead), and -> the key of the record of this batch that names it
         self._attachment_owners: dict[tuple[str, int], int] = {}
@@ -143,6 +144,8 @@ class SessionWriter(Writer):
             self._new[key] = rows
         else:
             self._replaced[key] = (session_id, rows)
+            if existing is not None and existing["setup_month"] != rows.month:
+                self._moved.append(session_id)
             if rows.state == ENDED:
                 self._ended.add(session_id)
         return True
@@ -162,7 +165,8 @@ class SessionWriter(Writer):
         ids = await session_writer.insert(conn, self.batch.dialect, list(new.values()))
         self._ended.update(ids[key] for key, rows in new.items() if rows.state == ENDED)
         replaced, self._replaced = self._replaced, {}
-        await session_writer.replace(conn, list(replaced.values()))
+        moved, self._moved = self._moved, []
+        await session_writer.replace(conn, list(replaced.values()), moved)
         # what the batch claimed is stored now: later checks read the store again
         self._claimed.clear()
         self._attachment_owners.clear()
