@@ -4,7 +4,7 @@ run, on each engine (decisions 7): on SQLite multi-row INSERTs, on PostgreSQL CO
 batches of 1000 sessions, one transaction per batch. The raw rows are the very rows the
 ingest run wrote, read back, deleted and written again.
 
-    python bench/ingest_throughput.py [--sessions 20000] [--postgres DSN]
+    python bench/ingest_throughput.py [--sessions 20000] [--senders 1] [--postgres DSN]
 
 Without --postgres, a throwaway PostgreSQL cluster is started when the server binaries
 are installed (as the tests do); otherwise only SQLite is measured. The ingest path is
@@ -54,11 +54,19 @@ def record(i: int) -> dict[str, Any]:
                       "disposition": "ANSWERED", "amount": "0.0100", "currency": "EUR"}]}
 
 
-async def through_ingest(context: Context, total: int) -> float:
+async def through_ingest(context: Context, total: int, senders: int) -> float:
+    """Sessions per second through `ingest.sessions`, the batches sent by `senders`
+    concurrent callers in turn (as several switches would send them)."""
+    batches = [[record(i) for i in range(first, first + BATCH)]
+               for first in range(0, total, BATCH)]
+
+    async def send(mine: list[list[dict[str, Any]]]) -> None:
+        for batch in mine:
+            result = await ingest(context, batch)
+            assert result["accepted"] == BATCH, result["rejected"][:1]
+
     started = time.perf_counter()
-    for first in range(0, total, BATCH):
-        result = await ingest(context, [record(i) for i in range(first, first + BATCH)])
-        assert result["accepted"] == BATCH, result["rejected"][:1]
+    await asyncio.gather(*(send(batches[n::senders]) for n in range(senders)))
     return total / (time.perf_counter() - started)
 
 
@@ -137,14 +145,14 @@ async def raw_copy(dsn: str, parts: list[dict[str, list[dict[str, Any]]]]) -> fl
         await connection.close()
 
 
-async def measure(database: str, total: int) -> tuple[float, float]:
+async def measure(database: str, total: int, senders: int) -> tuple[float, float]:
     config = load_config(environ={}, overrides={"database": database}, search_default=False)
     rates: dict[str, float] = {}
 
     async def work(context: Context) -> None:
         found = await context.db.fetch_one("SELECT COALESCE(MAX(id), 0) AS n FROM audit_log")
         audit_before = int(found["n"]) if found else 0
-        rates["ingest"] = await through_ingest(context, total)
+        rates["ingest"] = await through_ingest(context, total, senders)
         rows = await written(context, audit_before)
         assert len(rows["sessions"]) == total and len(rows["legs"]) == 2 * total
         await forget(context, rows, audit_before)
@@ -164,6 +172,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--senders", type=int, default=1,
+                        help="concurrent callers of ingest.sessions (default 1)")
     parser.add_argument("--postgres", help="a PostgreSQL server DSN (a database is created)")
     args = parser.parse_args()
     engines: list[tuple[str, Any]] = [("sqlite", None)]
@@ -179,8 +189,8 @@ def main() -> None:
     if admin_dsn:
         engines.append(("postgresql", admin_dsn))
     try:
-        print(f"{args.sessions} sessions (2 legs each) in batches of {BATCH}, "
-              f"{args.runs} runs, median (min-max)")
+        print(f"{args.sessions} sessions (2 legs each) in batches of {BATCH} from "
+              f"{args.senders} sender(s), {args.runs} runs, median (min-max)")
         for name, dsn in engines:
             ingest_rates, raw_rates = [], []
             for run in range(args.runs):
@@ -190,7 +200,7 @@ def main() -> None:
                         from pg_cluster import Databases
                         databases = Databases(dsn)
                         database = databases.dsn(databases.create())
-                    a, b = asyncio.run(measure(database, args.sessions))
+                    a, b = asyncio.run(measure(database, args.sessions, args.senders))
                     if dsn:
                         databases.close()
                 ingest_rates.append(a)
