@@ -896,6 +896,35 @@ async def test_references_are_created_and_renamed_on_the_fly(ingest, rows):
     assert await references(rows) == expected(again)
 
 
+async def test_a_reference_named_as_stored_is_not_written_again(ingest, rows, client, engine):
+    """Writing an unchanged reference row again would make concurrent batches naming the
+    same objects wait for each other's commit; only new and changed objects are written."""
+    db = client.app[appkeys.DB]
+    await db.execute("CREATE TABLE reference_writes (id INTEGER)")
+    if engine == "postgresql":
+        await db.execute("CREATE FUNCTION note_write() RETURNS trigger LANGUAGE plpgsql AS "
+                         "$$BEGIN INSERT INTO reference_writes VALUES (NEW.id); "
+                         "RETURN NEW; END$$")
+        await db.execute("CREATE TRIGGER noted AFTER INSERT OR UPDATE ON accounts "
+                         "FOR EACH ROW EXECUTE FUNCTION note_write()")
+    else:
+        for event in ("INSERT", "UPDATE"):
+            await db.execute(f"CREATE TRIGGER noted_{event} AFTER {event} ON accounts "
+                             "BEGIN INSERT INTO reference_writes VALUES (NEW.id); END")
+    names = {"equipment": "SBC-1", "application": "IVR", "client": "Alpha", "account": "pbx",
+             "ident": "10.0.0.1", "owner": "Manager", "user": "Alice"}
+    assert await ingest([referencing("c1", names)]) == answer(accepted=1)
+    assert await rows("SELECT id FROM reference_writes") == [{"id": 11}]  # created
+    assert await ingest([referencing("c2", names),  # as stored: not written
+                         call("c3", legs=[leg(account={"id": 11})])]) == answer(accepted=2)
+    assert await rows("SELECT id FROM reference_writes") == [{"id": 11}]
+    assert await ingest([referencing("c4", {**names, "ident": "10.0.0.9"})]) == answer(
+        accepted=1)
+    assert await rows("SELECT id FROM reference_writes") == [{"id": 11}, {"id": 11}]
+    (account,) = await rows("SELECT name, ident FROM accounts")
+    assert dict(account) == {"name": "pbx", "ident": "10.0.0.9"}
+
+
 # --- the audit log ----------------------------------------------------------------------------
 
 async def test_every_accepted_call_writes_one_audit_row(ingest, rows, ingest_key, rpc):

@@ -41,27 +41,41 @@ def merged(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     return {c: earlier.get(c) if v is None else v for c, v in later.items()}
 
 
-async def owners(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, int]:
-    """`{id: owner tenant id}` of those of `ids` that exist."""
+async def _stored(conn: Connection, table: str, columns: tuple[str, ...],
+                  ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    """`{id: values of columns}` of those of `ids` that exist."""
     assert table in TABLES
-    found: dict[int, int] = {}
+    found: dict[int, tuple[Any, ...]] = {}
     for first in range(0, len(ids), LOOKUP):
         chunk = ids[first:first + LOOKUP]
         for row in await conn.fetch_all(
-                f"SELECT id, tenant_id FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})",
-                chunk):
-            found[int(row["id"])] = int(row["tenant_id"])
+                f"SELECT id, {', '.join(columns)} FROM {table} "
+                f"WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
+            found[int(row["id"])] = tuple(row[c] for c in columns)
     return found
+
+
+async def owners(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, int]:
+    """`{id: owner tenant id}` of those of `ids` that exist."""
+    return {i: int(v[0]) for i, v in (await _stored(conn, table, ("tenant_id",), ids)).items()}
 
 
 async def upsert_many(conn: Connection, changes: Sequence[Change]) -> None:
     """Create the objects, or update their names and extra columns (never an owner); a
-    value left out (None) keeps the stored one. One statement per table."""
+    value left out (None) keeps the stored one. One statement per table, holding only the
+    objects that are new or change: writing a row again as it is would make concurrent
+    batches that name the same objects wait for each other's commit."""
     by_table: dict[str, list[Change]] = {}
     for change in changes:
         by_table.setdefault(change[0], []).append(change)
     for table, rows in sorted(by_table.items()):
         columns = ("name", *TABLES[table])
+        stored = await _stored(conn, table, columns, [object_id for _, object_id, _, _ in rows])
+        rows = [row for row in rows if row[1] not in stored or any(
+            value is not None and value != kept
+            for value, kept in zip((row[3].get(c) for c in columns), stored[row[1]]))]
+        if not rows:
+            continue
         updates = ", ".join(f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in columns)
         await conn.insert_many(
             table, ("id", "tenant_id", *columns),
