@@ -80,6 +80,7 @@ class Measured:
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
     locked: int = 0
     server_locked: int = 0
+    server_errors: list[str] = field(default_factory=list)  # distinct log lines, the first
     live_calls: int = 0
     server_cpu: float = 0.0  # the server's CPU seconds per second during the load
     lock_wait_s: float | None = None  # PostgreSQL: the longest sampled lock wait
@@ -260,7 +261,9 @@ def serve_and_measure(tmp: Path, database: str, args: argparse.Namespace,
         finally:
             process.terminate()
             process.wait(30)
-    m.server_locked = sum("locked" in line.lower() for line in log.read_text().splitlines())
+    lines = log.read_text().splitlines()
+    m.server_locked = sum("locked" in line.lower() for line in lines)
+    m.server_errors = sorted({line[:200] for line in lines if "Error" in line})[:5]
     return m
 
 
@@ -348,6 +351,8 @@ def report(name: str, runs: list[Measured], extra: list[str]) -> None:
           f"errors by code: {dict(errors) or 'none'}; answers mentioning `locked`: "
           f"{sum(m.locked for m in runs)}; server log lines mentioning `locked`: "
           f"{sum(m.server_locked for m in runs)}")
+    for line in sorted({e for m in runs for e in m.server_errors}):
+        print(f"  server log: {line}")
     for line in extra:
         print(f"  {line}")
 

@@ -128,6 +128,30 @@ async def test_rows_stored_before_0011_get_their_keys(tmp_path, engine):
     assert keys == {table: [{"owner": 2, "setup_month": 202603}] for table in keys}
 
 
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+async def test_an_upsert_writes_its_rows_in_the_order_of_its_conflict_target(tmp_path, engine):
+    """Concurrent batches that upsert the same rows then lock them in one order and never
+    deadlock: on PostgreSQL the rows reach the table sorted by the conflict target
+    whatever order they are given in (the heap of a new table keeps that order)."""
+    backend = backend_for(database_url(tmp_path))
+    await backend.open()
+    try:
+        async with backend.transaction() as conn:
+            await conn.execute("CREATE TABLE pairs (a INTEGER, b TEXT, n INTEGER, "
+                               "PRIMARY KEY (a, b))")
+            given = [(2, "x", 1), (1, "y", 1), (1, "x", 1), (3, "a", 1)]
+            await conn.insert_many("pairs", ("a", "b", "n"), given,
+                                   conflict="(a, b) DO UPDATE SET n = pairs.n + excluded.n")
+            await conn.insert_many("pairs", ("a", "b", "n"), [(3, "a", 5), (1, "x", 5)],
+                                   conflict="(a, b) DO UPDATE SET n = pairs.n + excluded.n")
+        stored = await backend.fetch_all("SELECT a, b, n FROM pairs ORDER BY ctid")
+    finally:
+        await backend.close()
+    # the second upsert's updates are new row versions at the end, in key order too
+    assert [(r["a"], r["b"], r["n"]) for r in stored] == [
+        (1, "y", 1), (2, "x", 1), (1, "x", 6), (3, "a", 6)]
+
+
 async def test_a_transaction_is_all_or_nothing(db):
     with pytest.raises(RuntimeError):
         async with db.transaction() as conn:

@@ -75,7 +75,9 @@ class _Conn:
     async def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Params],
                           conflict: str = "", returning: str = "") -> list[Row]:
         """COPY into a staging table like `table` (this connection's own, emptied at
-        commit), then one INSERT ... SELECT from it."""
+        commit), then one INSERT ... SELECT from it, in the order of the conflict target
+        (`(columns) DO ...`): concurrent upserts then lock the rows they share in one
+        order, and never deadlock."""
         if not rows:
             return []
         names = ", ".join(columns)
@@ -86,7 +88,9 @@ class _Conn:
                 f"SELECT {names} FROM {table} WITH NO DATA; TRUNCATE {stage}")
             await self.raw.copy_records_to_table(stage, columns=list(columns),
                                                  records=[tuple(r) for r in rows])
+            target = conflict[1:conflict.index(")")] if conflict.startswith("(") else ""
             sql = (f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}"
+                   + (f" ORDER BY {target}" if target else "")
                    + (f" ON CONFLICT {conflict}" if conflict else "")
                    + (f" RETURNING {returning}" if returning else ""))
             if returning:

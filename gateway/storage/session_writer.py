@@ -107,6 +107,7 @@ async def replace(conn: Connection, rows: Sequence[tuple[int, SessionRows]],
     it first (to the partition of their new month, once partitioned)."""
     if not rows:
         return
+    rows = sorted(rows, key=lambda row: row[0])  # concurrent batches lock in one order
     months = {session_id: r.month for session_id, r in rows}
     for table in _MOVED if moved else ():
         await conn.executemany(f"UPDATE {table} SET setup_month = ? WHERE session_id = ?",
