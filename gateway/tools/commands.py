@@ -22,6 +22,7 @@ from gateway.core.config import Config
 from gateway.core.credentials import Registry
 from gateway.storage import Backend, backend_for
 from gateway.web import dialects, tls
+from gateway.web.access_log import AccessLogger
 from gateway.web.app import create_app, prepare_store
 from gateway.web.auth import root_admin
 from gateway.web.dispatch import bind_params
@@ -120,7 +121,8 @@ def _serve_one(config: Config, reuse_port: bool, ready: Callable[[int], None]) -
     sockets = listening_sockets(config.host, config.port, reuse_port)
     port = sockets[0].getsockname()[1]
     web.run_app(create_app(config), sock=sockets, print=lambda message: ready(port),
-                ssl_context=tls.server_context(config.tls), loop=_event_loop())
+                ssl_context=tls.server_context(config.tls), loop=_event_loop(),
+                access_log_class=AccessLogger)
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:
