@@ -823,6 +823,30 @@ async def test_a_reference_owned_outside_the_subtree_rejects_its_record_leaving_
     assert await snapshot(rows) == before
 
 
+async def test_an_amount_correction_passes_the_same_scope_checks(ingest, rows, tree):
+    """An ended session of resB whose term leg belongs to custA1 (stored by the root key):
+    resB's key may not re-rate it, by the leg's tenant or by the client's id, and nothing
+    changes; resA's customer's figures stay resA's and root's to correct."""
+    def ended(amount: str, term_client: dict[str, Any]) -> dict[str, Any]:
+        return call("x1", tenant="resB", start=START, end=END, legs=[
+            leg(amount="0.10", currency="EUR"),
+            leg("t", "term", amount=amount, currency="EUR", client=term_client)])
+
+    assert await ingest([ended("0.05", {"id": 77, "name": "A1 carrier", "tenant": "custA1"})]) \
+        == answer(accepted=1)
+    before = await snapshot(rows)
+    result = await ingest([ended("0.01", {"id": 77, "tenant": "custA1"}),
+                           ended("0.01", {"id": 77})], key=tree["resB"])
+    assert result == answer(rejected=[
+        rejection(0, {"legs.1.client.tenant": NOT_FOUND.format("tenants", "custA1")}),
+        rejection(1, {"legs.1.client.id": NOT_FOUND.format("clients", 77)})])
+    assert await snapshot(rows) == before
+    # the root key may
+    assert await ingest([ended("0.01", {"id": 77})]) == answer(accepted=1)
+    assert await rows("SELECT leg_id, amount FROM legs ORDER BY position") == [
+        {"leg_id": "a", "amount": 100000}, {"leg_id": "t", "amount": 10000}]
+
+
 async def test_a_recording_or_charge_of_another_session_is_rejected(ingest, rows):
     first = {**call("c1"), "records": [{"record_id": 1}], "resources": [
         {"resource_usage_id": 2, "resource_type": "sms"}]}

@@ -122,14 +122,8 @@ class SessionWriter(Writer):
         action = decide(existing, record, digest)
         if action == UNCHANGED:
             return False
-        self._known.pop(key, None)  # what is stored changes: read it again if needed
-        if action == AMOUNTS:
-            assert existing is not None
-            if existing["id"] not in self._ended:  # its figures change: out now, in at finish
-                await summaries.add(batch.conn, [existing["id"]], -1)
-                self._ended.add(existing["id"])
-            return await self._correct_amounts(existing["id"], record, digest)
-        # Every check comes before anything is kept: a refused record leaves no trace.
+        # Every check comes before anything is kept, for a correction too: a refused
+        # record leaves no trace.
         session_id = None if existing is None else int(existing["id"])
         try:
             rows = await session_rows(batch, self._destinations, record, tenant_id, digest,
@@ -138,6 +132,14 @@ class SessionWriter(Writer):
         except RecordRejected:
             batch.discard()
             raise
+        self._known.pop(key, None)  # what is stored changes: read it again if needed
+        if action == AMOUNTS:
+            assert session_id is not None
+            batch.discard()  # an ended session keeps its names: only amounts change
+            if session_id not in self._ended:  # its figures change: out now, in at finish
+                await summaries.add(batch.conn, [session_id], -1)
+                self._ended.add(session_id)
+            return await self._correct_amounts(session_id, record, digest)
         self._references.add(batch.take())
         self._claimed.update(claims)
         if session_id is None:
