@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.storage.backend import Backend, Connection, DatabaseUnavailable, Row
+from gateway.storage.backend import Backend, Connection, DatabaseUnavailable, Row, WriteConflict
 from gateway.storage.postgresql import PostgreSQLBackend
 from gateway.storage.sqlite import SQLiteBackend
 
@@ -21,4 +21,4 @@ def backend_for(url: str) -> Backend:
 
 
 __all__ = ["Backend", "Connection", "DatabaseUnavailable", "Row", "UnsupportedDatabase",
-           "backend_for"]
+           "WriteConflict", "backend_for"]

@@ -20,6 +20,12 @@ class DatabaseUnavailable(Exception):
     the message says which database and why, without its password."""
 
 
+class WriteConflict(Exception):
+    """A write transaction collided with a concurrent one (it inserted a row another
+    transaction had just inserted, or they deadlocked) and was rolled back; run again, it
+    sees that transaction's rows."""
+
+
 Params = Sequence[Any]
 # A streamed row as the driver reads it (`sqlite3.Row`, `asyncpg.Record`): its values by
 # position, in the order of the query's columns, or by column name; no dict per row.

@@ -12,13 +12,17 @@ from typing import Any, AsyncGenerator, AsyncIterator, Sequence
 import asyncpg
 
 from gateway.storage import migrations
-from gateway.storage.backend import Connection, DatabaseUnavailable, Delegating, Params, Record, Row
+from gateway.storage.backend import (Connection, DatabaseUnavailable, Delegating, Params, Record,
+                                     Row, WriteConflict)
 from gateway.storage.dialect import Dialect
 
 # Batch members run concurrently (up to the batch limit); beyond the pool they queue.
 POOL_MIN, POOL_MAX = 1, 10
 CONNECT_TIMEOUT_S = 10  # a server that does not answer by then is reported unreachable
 MIGRATION_LOCK = 7_150_001  # advisory lock key: one process migrates at a time
+# What a transaction meets when a concurrent one wrote the same rows first.
+_CONFLICTS = (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError,
+              asyncpg.SerializationError)
 
 DIALECT = Dialect(name="postgresql", collation=' COLLATE "C"', native_rollup=True,
                   bulk_counts_ids=False)
@@ -160,8 +164,11 @@ class PostgreSQLBackend(Delegating):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         assert self._pool is not None, "the database is not open"
-        async with self._pool.acquire() as raw, raw.transaction():
-            yield _Conn(raw)
+        try:
+            async with self._pool.acquire() as raw, raw.transaction():
+                yield _Conn(raw)
+        except _CONFLICTS as exc:
+            raise WriteConflict(str(exc)) from exc
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[_Conn]:

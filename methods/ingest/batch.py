@@ -9,7 +9,7 @@ from typing import Any, Awaitable, Callable
 import orjson
 from marshmallow import Schema, ValidationError
 
-from gateway.storage import Connection
+from gateway.storage import Connection, WriteConflict
 from gateway.storage.names import Names
 from methods import audited
 from methods.context import Context
@@ -82,6 +82,9 @@ def content_hash(raw: Any) -> str:
     return hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+# Runs of a batch's transaction before a collision with concurrent batches is an error.
+CONFLICT_ATTEMPTS = 8
+
 # Indexes of the records known to be stored already exactly as sent (read before the
 # batch's transaction; such records skip validation and count as unchanged).
 Precheck = Callable[[Context, list[Any]], Awaitable[set[int]]]
@@ -92,7 +95,6 @@ async def run(context: Context, method: str, records: list[Any], schema: Schema,
               precheck: Precheck | None = None) -> dict[str, Any]:
     """Validate each record on its own, store the valid ones in one transaction, write
     the batch to the audit log, and answer `{accepted, unchanged, rejected}`."""
-    accepted = unchanged = 0
     rejected: list[dict[str, Any]] = []
     loaded: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
     known = await precheck(context, records) if precheck else set()
@@ -104,6 +106,26 @@ async def run(context: Context, method: str, records: list[Any], schema: Schema,
             loaded.append((index, raw, load(schema, raw)))
         except RecordRejected as exc:
             rejected.append({"index": index, "errors": exc.errors})
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return await _store(context, method, len(records), loaded, make_writer,
+                                unchanged, rejected)
+        except WriteConflict:
+            # a concurrent batch stored some of the same sessions first: run again, this
+            # batch sees them as stored
+            if attempt == CONFLICT_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _store(context: Context, method: str, count: int,
+                 loaded: list[tuple[int, dict[str, Any], dict[str, Any]]],
+                 make_writer: Callable[[Batch], Writer], unchanged: int,
+                 rejected: list[dict[str, Any]]) -> dict[str, Any]:
+    """Store the valid records in one transaction with the batch's audit entry
+    (`unchanged` and `rejected`: the batch's records settled before)."""
+    accepted = 0
+    rejected = list(rejected)
     async with context.db.transaction() as conn:
         batch = Batch(conn, context)
         writer = make_writer(batch)
@@ -120,6 +142,6 @@ async def run(context: Context, method: str, records: list[Any], schema: Schema,
         await writer.finish()
         rejected.sort(key=lambda r: int(r["index"]))
         await audited.record(
-            conn, context, method, {"records": len(records)},
+            conn, context, method, {"records": count},
             {"accepted": accepted, "unchanged": unchanged, "rejected": len(rejected)})
     return {"accepted": accepted, "unchanged": unchanged, "rejected": rejected}

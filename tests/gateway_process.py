@@ -1,0 +1,63 @@
+"""`gateway serve` as a subprocess of a test, on a free port of 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Gateway:
+    """`gateway serve` as a subprocess on a free port."""
+
+    def __init__(self, tmp_path: Path, database: str) -> None:
+        self.port = free_port()
+        self.env = {**os.environ, "GATEWAY_DATABASE": database, "GATEWAY_HOST": "127.0.0.1",
+                    "GATEWAY_PORT": str(self.port), "GATEWAY_LOG__LEVEL": "WARNING"}
+        self.cwd = tmp_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "gateway", *args], env=self.env,
+                              cwd=self.cwd, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    async def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "gateway", "serve"],
+                                        env=self.env, cwd=self.cwd,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline:
+                try:
+                    async with http.get(f"http://127.0.0.1:{self.port}/healthz") as answer:
+                        if answer.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError("the gateway did not start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
