@@ -59,11 +59,16 @@ def gate() -> Gate:
     return Gate()
 
 
+async def blob(context: Context, params: Params) -> str:
+    return "x" * 1000  # 1002 bytes of JSON
+
+
 @pytest.fixture
 def methods(gate: Gate) -> Methods:
     return {**all_methods(),
             "slow": RpcMethod(gate.slow, NoParams(), roles.EVERYONE, "runs until released"),
-            "boom": RpcMethod(boom, NoParams(), roles.EVERYONE, "raises with secrets inside")}
+            "boom": RpcMethod(boom, NoParams(), roles.EVERYONE, "raises with secrets inside"),
+            "blob": RpcMethod(blob, NoParams(), roles.EVERYONE, "a 1002-byte answer")}
 
 
 def call(method: str, id_: Any = 1, **extra: Any) -> dict[str, Any]:
@@ -389,6 +394,45 @@ async def test_json_with_a_charset_is_accepted(client: TestClient, admin_key: st
     status, answer, _ = await post(client, call("ping"), admin_key,
                                    {"Content-Type": "application/json; charset=utf-8"})
     assert (status, answer) == (200, {"jsonrpc": "2.0", "result": "pong", "id": 1})
+
+
+class TestResponseLimit:
+    """`limits.response_bytes` bounds the answers of a request together (decisions 12)."""
+
+    @pytest.fixture
+    def config(self, tmp_path: Path) -> Config:
+        return make_config(tmp_path, limits={"response_bytes": 4096})
+
+    @staticmethod
+    def too_large(id_: int) -> dict[str, Any]:
+        message = "the answers of this request would take more than 4096 bytes " \
+            "(limits.response_bytes)"
+        return {"jsonrpc": "2.0", "id": id_, "error": {
+            "code": 422, "message": f"response-too-large: {message}",
+            "data": {"code": "response-too-large", "message": message}}}
+
+    async def test_answers_past_the_limit_are_refused(self, client: TestClient,
+                                                      admin_key: str) -> None:
+        # four answers of 1002 bytes fit in 4096; the fifth and those after it do not
+        status, answer, _ = await post(client, [call("blob", i) for i in range(1, 9)],
+                                       admin_key)
+        assert status == 200
+        ok = {"jsonrpc": "2.0", "result": "x" * 1000}
+        assert sorted(answer, key=lambda r: r["id"]) == [
+            {**ok, "id": i} for i in range(1, 5)] + [self.too_large(i) for i in range(5, 9)]
+
+    async def test_the_limit_is_per_request(self, client: TestClient, admin_key: str) -> None:
+        for _ in range(3):
+            status, answer, _ = await post(client, [call("blob", i) for i in range(1, 5)],
+                                           admin_key)
+            assert status == 200 and all("result" in a for a in answer)
+
+    async def test_a_single_answer_over_the_limit(self, client: TestClient,
+                                                  admin_key: str) -> None:
+        status, answer, _ = await post(client, call("rpc.discover", 3), admin_key)
+        assert (status, answer) == (200, self.too_large(3))
+        status, answer, _ = await post(client, call("ping"), admin_key)
+        assert (status, answer) == (200, {"jsonrpc": "2.0", "result": "pong", "id": 1})
 
 
 class TestBodyLimits:

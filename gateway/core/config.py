@@ -91,6 +91,10 @@ class Limits:
     call_timeout_s: float = field(default=30.0, metadata=_check(validate.Range(min=0.001)))
     date_range_days: int = field(default=366, metadata=_check(validate.Range(min=1)))
     report_rows: int = field(default=100_000, metadata=_check(validate.Range(min=1)))
+    # 64 MiB: the answers of one request together (a batch of 100 call-history pages of
+    # 1000 sessions with their calls is about 120 MB); beyond it each answer still to come
+    # is `422 response-too-large`.
+    response_bytes: int = field(default=64 << 20, metadata=_check(validate.Range(min=1024)))
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,14 @@ class Unprocessable(_CodedError):
         super().__init__(message)
 
 
+class ResponseTooLarge(Unprocessable):
+    """The answers of one request would exceed `limits.response_bytes`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__("response-too-large", f"the answers of this request would take "
+                         f"more than {limit} bytes (limits.response_bytes)")
+
+
 class RetryLater(_CodedError):
     def __init__(self, message: str, retry_after_ms: int) -> None:
         super().__init__(message)

@@ -79,7 +79,7 @@ def create_app(config: Config, methods: Methods | None = None,
     app[appkeys.EXPORT_KINDS] = export_kinds
     app[appkeys.IN_FLIGHT] = [0]
     app[appkeys.METRICS] = Metrics()
-    app[appkeys.DISPATCHER] = Dispatcher(methods, limits.call_timeout_s,
+    app[appkeys.DISPATCHER] = Dispatcher(methods, limits.call_timeout_s, limits.response_bytes,
                                          app[appkeys.METRICS].call)
     app.on_response_prepare.append(add_request_id)
     # the dialects' credential schemes and key-issuing hooks, for the authenticator

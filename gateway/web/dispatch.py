@@ -5,22 +5,30 @@ member answers its own `-32600` and only well-formed requests reach jsonrpcserve
 calls them concurrently (`asyncio.gather`) with the context as first argument. Every
 handler is wrapped so that nothing escapes to jsonrpcserver as an exception (it would copy
 `str(exc)` into the answer): errors become envelopes in `errors.to_error_object`.
+
+Each answer is encoded as it comes (and handed on encoded): the answers of one request
+share `limits.response_bytes`, and once an answer would go past it, it and every answer
+still to come are `422 response-too-large` (decisions 12), so a batch never builds an
+answer without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 from typing import Any, Callable
 
+import orjson
 from jsonrpcserver import Error, Result, Success
 from jsonrpcserver.async_main import dispatch_to_response
 from jsonrpcserver.response import to_serializable
 from marshmallow import Schema, ValidationError
 
 from gateway.core.errors import (Forbidden, GatewayError, Internal, InvalidParams, InvalidRequest,
-                                 MethodNotFound, Timeout, to_error_object)
+                                 MethodNotFound, ResponseTooLarge, Timeout, to_error_object)
+from gateway.web.transport import encode
 from methods.context import Context, Methods, RpcMethod
 
 log = logging.getLogger(__name__)
@@ -97,14 +105,36 @@ async def invoke(name: str, method: RpcMethod, context: Context, args: tuple[Any
         raise Timeout(timeout_s, context.request_id) from None
 
 
+class Budget:
+    """The bytes the answers of one request may still take."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def take(self, answer: bytes) -> bytes:
+        """`answer`, counted; `ResponseTooLarge` once the answers go past the limit."""
+        if len(answer) > self.left:
+            self.left = -1  # every answer still to come is refused too
+            raise ResponseTooLarge(self.limit)
+        self.left -= len(answer)
+        return answer
+
+
+# The budget of the request being dispatched; the tasks of a batch's members share it.
+_budget: contextvars.ContextVar[Budget] = contextvars.ContextVar("response_budget")
+
+
 def wrap(name: str, method: RpcMethod, timeout_s: float, observe: Observe) -> Callable[..., Any]:
-    """The function jsonrpcserver calls: `invoke`, with every error as an error object."""
+    """The function jsonrpcserver calls: `invoke`, with every error as an error object and
+    the result encoded."""
 
     async def call(context: Context, /, *args: Any, **kwargs: Any) -> Result:
         try:
             result = await invoke(name, method, context, args, kwargs, timeout_s)
+            encoded = _budget.get().take(encode(result))
             observe(name, "ok")
-            return Success(result)
+            return Success(orjson.Fragment(encoded))
         except Exception as exc:
             err = _failed(name, exc, context.request_id)
         observe(name, str(err["code"]))
@@ -129,9 +159,10 @@ def _failed(name: str, exc: Exception, request_id: str) -> dict[str, Any]:
 class Dispatcher:
     """Holds the wrapped methods; turns a parsed body into the list of responses."""
 
-    def __init__(self, methods: Methods, timeout_s: float,
+    def __init__(self, methods: Methods, timeout_s: float, response_bytes: int,
                  observe: Observe = lambda method, outcome: None) -> None:
         self.methods, self.timeout_s, self.observe = methods, timeout_s, observe
+        self.response_bytes = response_bytes
         self.wrapped = {name: wrap(name, m, timeout_s, observe) for name, m in methods.items()}
 
     async def call(self, name: str, params: dict[str, Any], context: Context) -> Any:
@@ -139,6 +170,7 @@ class Dispatcher:
         (an unexpected exception is logged and raised as `Internal`)."""
         try:
             result = await invoke(name, self.methods[name], context, (), params, self.timeout_s)
+            Budget(self.response_bytes).take(encode(result))
         except Exception as exc:
             err = _failed(name, exc, context.request_id)
             self.observe(name, str(err["code"]))
@@ -163,6 +195,7 @@ class Dispatcher:
                                                 context.request_id, member["id"]))
             else:
                 valid.append(member)
+        _budget.set(Budget(self.response_bytes))  # this request's task context only
         answered = await self._run(valid, context) if valid else []
         responses = early + answered
         if not isinstance(body, list):

@@ -31,10 +31,15 @@ def _exact(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def encode(payload: Any) -> bytes:
+    """JSON, with decimals exact."""
+    return orjson.dumps(payload, default=_exact)
+
+
 def json_response(payload: Any, status: int = 200,
                   headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(body=orjson.dumps(payload, default=_exact), status=status,
-                        headers=headers, content_type="application/json")
+    return web.Response(body=encode(payload), status=status, headers=headers,
+                        content_type="application/json")
 
 
 def body_limit(app: web.Application, role: str) -> int:
