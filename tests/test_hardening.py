@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gzip
 import logging
 import math
 import re
@@ -480,6 +481,28 @@ class TestBodyLimits:
         status, answer, _ = await post(client, padded(self.PING, 8193), ingest_key)
         assert (status, answer) == (413, invalid_request(
             "the body exceeds the limit of 8192 bytes"))
+
+    async def test_a_compressed_body_is_counted_as_it_unpacks(self, client: TestClient,
+                                                              admin_key: str) -> None:
+        packed = gzip.compress(padded(self.PING, 2048))
+        status, answer, _ = await post(client, packed, admin_key,
+                                       headers={"Content-Encoding": "gzip"})
+        assert (status, answer) == (200, self.PONG)
+        bomb = gzip.compress(padded(self.PING, 1 << 20))  # 1 MiB in about 1 KiB
+        assert len(bomb) < 2048
+        status, answer, _ = await post(client, bomb, admin_key,
+                                       headers={"Content-Encoding": "gzip"})
+        assert (status, answer) == (413, invalid_request(
+            "the body exceeds the limit of 2048 bytes"))
+
+    async def test_a_body_that_does_not_unpack_is_a_parse_error(self, client: TestClient,
+                                                                admin_key: str) -> None:
+        status, answer, _ = await post(client, b"abcde", admin_key,
+                                       headers={"Content-Encoding": "gzip"})
+        assert status == 200
+        assert answer["error"]["code"] == -32700 and answer["id"] is None
+        assert answer["error"]["data"]["message"].startswith(
+            "the body cannot be read as Content-Encoding gzip: ")
 
     # The order of the checks: 405, 415, 401, 413, parse error.
 

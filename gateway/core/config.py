@@ -82,6 +82,10 @@ class Limits:
     # 100 calls per batch: enough to fetch a dashboard in one round trip, small enough that
     # one batch cannot monopolise the database pool.
     batch_calls: int = field(default=100, metadata=_check(validate.Range(min=1)))
+    # Calls of one batch that run at once (the others wait their turn, within their own
+    # timeout): a batch of heavy reports leaves database connections to other requests
+    # (SQLite has 4 readers).
+    batch_parallel: int = field(default=2, metadata=_check(validate.Range(min=1)))
     # Per key: 50 requests/s on average with bursts of 100 (a dashboard refreshing widgets).
     rate_per_second: int = field(default=50, metadata=_check(validate.Range(min=1)))
     rate_burst: int = field(default=100, metadata=_check(validate.Range(min=1)))
@@ -95,6 +99,16 @@ class Limits:
     # 1000 sessions with their calls is about 120 MB); beyond it each answer still to come
     # is `422 response-too-large`.
     response_bytes: int = field(default=64 << 20, metadata=_check(validate.Range(min=1024)))
+    # Seconds a client has to send the request line and headers (slowloris), counted from
+    # the connection's start or the first byte of a request; then the connection is closed.
+    header_timeout_s: float = field(default=10.0, metadata=_check(validate.Range(min=0.001)))
+    # Seconds to receive the whole body once the headers are in; then 408 and the close.
+    body_timeout_s: float = field(default=30.0, metadata=_check(validate.Range(min=0.001)))
+    # Open connections per client address (the socket peer); more are closed at once.
+    connections_per_ip: int = field(default=256, metadata=_check(validate.Range(min=1)))
+    # Addresses the per-address cap does not apply to: loopback unless configured
+    # (`[]` caps every address; a reverse proxy in front belongs here).
+    connections_per_ip_exempt: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
 
 
 @dataclass(frozen=True)
@@ -158,7 +172,7 @@ class Config:
     tls: Tls = field(default_factory=Tls)
 
 
-_CIDR_LISTS = {(Metrics, "allow"), (Proxies, "trusted")}
+_CIDR_LISTS = {(Metrics, "allow"), (Proxies, "trusted"), (Limits, "connections_per_ip_exempt")}
 
 
 def _marshmallow_field(owner: type, f: dataclasses.Field[Any]) -> fields.Field:

@@ -8,6 +8,7 @@ implementation of the same interface.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import aclosing
 from typing import Any, AsyncContextManager, AsyncGenerator, Protocol, Sequence
 
 from gateway.storage.dialect import Dialect
@@ -115,8 +116,10 @@ class Delegating(ABC):
 
     async def stream(self, sql: str, params: Params = (),
                      size: int = 1000) -> AsyncGenerator[list[Record], None]:
-        async with self._reader() as conn:
-            async for rows in conn.stream(sql, params, size):
+        # The inner stream is closed with this one (an abandoned stream is closed when
+        # it is collected): its cursor is closed before the connection is handed back.
+        async with self._reader() as conn, aclosing(conn.stream(sql, params, size)) as rows_of:
+            async for rows in rows_of:
                 yield rows
 
     async def ping(self) -> None:

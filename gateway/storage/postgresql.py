@@ -134,6 +134,8 @@ class PostgreSQLBackend(Delegating):
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self._pool: asyncpg.Pool | None = None
+        # The health check's own connection: a busy pool does not make the server look down.
+        self._health: asyncpg.Pool | None = None
 
     async def open(self) -> None:
         try:
@@ -147,14 +149,22 @@ class PostgreSQLBackend(Delegating):
                 f"cannot connect to PostgreSQL at {without_password(self.dsn)}: {reason}") from exc
         try:
             await self._migrate()
+            self._health = await asyncpg.create_pool(self.dsn, min_size=0, max_size=1,
+                                                     timeout=CONNECT_TIMEOUT_S)
         except BaseException:
             await self.close()
             raise
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        for pool in (self._pool, self._health):
+            if pool is not None:
+                await pool.close()
+        self._pool = self._health = None
+
+    async def ping(self) -> None:
+        assert self._health is not None, "the database is not open"
+        async with self._health.acquire() as raw:
+            await raw.fetchval("SELECT 1")
 
     async def _migrate(self) -> None:
         async with self.transaction() as conn:

@@ -76,7 +76,14 @@ class _Conn:
         try:
             while rows := await cursor.fetchmany(size):
                 yield list(rows)
+        except asyncio.CancelledError:
+            # stop the statement first: closing the cursor waits for it in the
+            # connection's thread
+            await self.raw.interrupt()
+            raise
         finally:
+            # A cursor left open keeps its statement running, and with it SQLite's
+            # interrupt flag: every later statement on the connection would fail.
             await cursor.close()
 
 
@@ -113,6 +120,10 @@ class SQLiteBackend(Delegating):
         self._write_lock = asyncio.Lock()
         self._readers: asyncio.Queue[_Conn] = asyncio.Queue()
         self._all: list[_Conn] = []
+        # The health check's own connection: busy readers do not make the store look down.
+        self._health: _Conn | None = None
+        self._health_lock = asyncio.Lock()
+        self._recycling: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         try:
@@ -130,19 +141,36 @@ class SQLiteBackend(Delegating):
                 reader = await _connect(self.path)
                 self._all.append(reader)
                 self._readers.put_nowait(reader)
+            self._health = await _connect(self.path)
+            self._all.append(self._health)
         except BaseException:
             await self.close()  # no connection thread may outlive a failed open
             raise
 
     async def close(self) -> None:
+        if self._recycling:
+            await asyncio.gather(*self._recycling, return_exceptions=True)
         for conn in self._all:
             await conn.raw.close()
         self._all.clear()
-        self._writer = None
+        self._writer = self._health = None
 
     async def _migrate(self) -> None:
         async with self.transaction() as conn:
             await migrations.apply(conn, self.engine)
+
+    async def ping(self) -> None:
+        """Read the file (its schema), on a connection of its own."""
+        assert self._health is not None, "the database is not open"
+        async with self._health_lock:
+            await self._health.fetch_one("SELECT COUNT(*) AS n FROM sqlite_master")
+
+    # A cancelled call's statement is stopped with `interrupt()`. SQLite keeps that
+    # connection's interrupt flag until no statement of it is active, and the stopped one
+    # may still be (its cursor lives on in the error being handed back): a statement
+    # started meanwhile would fail with "interrupted". So a reader whose call was
+    # cancelled is closed and replaced rather than handed to the next call, and a writer
+    # whose rollback is refused so is replaced.
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -153,17 +181,40 @@ class SQLiteBackend(Delegating):
                 yield self._writer
             except BaseException:
                 await self._writer.raw.interrupt()  # a cancelled call stops its statement
-                await self._writer.execute("ROLLBACK")
+                await asyncio.shield(self._rolled_back(self._writer))
                 raise
             await self._writer.execute("COMMIT")
+
+    async def _rolled_back(self, writer: _Conn) -> None:
+        try:
+            await writer.execute("ROLLBACK")
+        except sqlite3.Error:
+            self._writer = await self._renewed(writer)  # closing it rolls back
+
+    async def _renewed(self, conn: _Conn) -> _Conn:
+        """A new connection in place of `conn`, closed once its queued work is done."""
+        self._all.remove(conn)
+        await conn.raw.close()
+        fresh = await _connect(self.path)
+        self._all.append(fresh)
+        return fresh
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[_Conn]:
         conn = await self._readers.get()
+        reusable = True
         try:
             yield conn
         except asyncio.CancelledError:
             await conn.raw.interrupt()  # release the database work of a cancelled call
+            reusable = False
+            task = asyncio.ensure_future(self._recycled(conn))
+            self._recycling.add(task)
+            task.add_done_callback(self._recycling.discard)
             raise
         finally:
-            self._readers.put_nowait(conn)
+            if reusable:
+                self._readers.put_nowait(conn)
+
+    async def _recycled(self, conn: _Conn) -> None:
+        self._readers.put_nowait(await self._renewed(conn))

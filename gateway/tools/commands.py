@@ -16,12 +16,10 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, Awaitable, Callable, TypeVar
 
-from aiohttp import web
-
 from gateway.core.config import Config
 from gateway.core.credentials import Registry
 from gateway.storage import Backend, backend_for
-from gateway.web import dialects, tls
+from gateway.web import connections, dialects, tls
 from gateway.web.access_log import AccessLogger
 from gateway.web.app import create_app, prepare_store
 from gateway.web.auth import root_admin
@@ -120,9 +118,10 @@ def _serve_one(config: Config, reuse_port: bool, ready: Callable[[int], None]) -
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     sockets = listening_sockets(config.host, config.port, reuse_port)
     port = sockets[0].getsockname()[1]
-    web.run_app(create_app(config), sock=sockets, print=lambda message: ready(port),
-                ssl_context=tls.server_context(config.tls), loop=_event_loop(),
-                access_log_class=AccessLogger)
+    connections.run_app(create_app(config), limits=config.limits, sock=sockets,
+                        print=lambda message: ready(port),
+                        ssl_context=tls.server_context(config.tls), loop=_event_loop(),
+                        access_log_class=AccessLogger)
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:

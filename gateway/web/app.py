@@ -80,7 +80,7 @@ def create_app(config: Config, methods: Methods | None = None,
     app[appkeys.IN_FLIGHT] = [0]
     app[appkeys.METRICS] = Metrics()
     app[appkeys.DISPATCHER] = Dispatcher(methods, limits.call_timeout_s, limits.response_bytes,
-                                         app[appkeys.METRICS].call)
+                                         limits.batch_parallel, app[appkeys.METRICS].call)
     app.on_response_prepare.append(add_request_id)
     # the dialects' credential schemes and key-issuing hooks, for the authenticator
     credentials = dialects.register_credentials(Registry())

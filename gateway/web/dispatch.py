@@ -15,10 +15,11 @@ answer without bound.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
 import logging
-from typing import Any, Callable
+from typing import Any, AsyncContextManager, Callable
 
 import orjson
 from jsonrpcserver import Error, Result, Success
@@ -99,7 +100,7 @@ async def invoke(name: str, method: RpcMethod, context: Context, args: tuple[Any
         raise Forbidden(f"the role {context.caller.role!r} may not call {name}")
     params = bind_params(method, args, kwargs)
     try:
-        async with asyncio.timeout(timeout_s):
+        async with asyncio.timeout(timeout_s), _turns.get(_ANY_TIME):
             return await method.handler(context, params)
     except TimeoutError:
         raise Timeout(timeout_s, context.request_id) from None
@@ -123,6 +124,11 @@ class Budget:
 
 # The budget of the request being dispatched; the tasks of a batch's members share it.
 _budget: contextvars.ContextVar[Budget] = contextvars.ContextVar("response_budget")
+# The calls of the batch being dispatched that may run at once (`limits.batch_parallel`):
+# one batch of heavy reports must leave database connections to everyone else. A call
+# waiting for its turn is inside its own timeout.
+_turns: contextvars.ContextVar[AsyncContextManager[Any]] = contextvars.ContextVar("turns")
+_ANY_TIME = contextlib.nullcontext()
 
 
 def wrap(name: str, method: RpcMethod, timeout_s: float, observe: Observe) -> Callable[..., Any]:
@@ -160,9 +166,9 @@ class Dispatcher:
     """Holds the wrapped methods; turns a parsed body into the list of responses."""
 
     def __init__(self, methods: Methods, timeout_s: float, response_bytes: int,
-                 observe: Observe = lambda method, outcome: None) -> None:
+                 parallel: int, observe: Observe = lambda method, outcome: None) -> None:
         self.methods, self.timeout_s, self.observe = methods, timeout_s, observe
-        self.response_bytes = response_bytes
+        self.response_bytes, self.parallel = response_bytes, parallel
         self.wrapped = {name: wrap(name, m, timeout_s, observe) for name, m in methods.items()}
 
     async def call(self, name: str, params: dict[str, Any], context: Context) -> Any:
@@ -195,8 +201,15 @@ class Dispatcher:
                                                 context.request_id, member["id"]))
             else:
                 valid.append(member)
-        _budget.set(Budget(self.response_bytes))  # this request's task context only
-        answered = await self._run(valid, context) if valid else []
+        # this request's only: a kept-alive connection serves its requests in one task
+        budget = _budget.set(Budget(self.response_bytes))
+        turns = _turns.set(asyncio.Semaphore(self.parallel) if len(valid) > self.parallel
+                           else _ANY_TIME)
+        try:
+            answered = await self._run(valid, context) if valid else []
+        finally:
+            _budget.reset(budget)
+            _turns.reset(turns)
         responses = early + answered
         if not isinstance(body, list):
             return responses[0] if responses else None

@@ -48,17 +48,24 @@ def body_limit(app: web.Application, role: str) -> int:
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
-    """The body, refused with 413 as soon as it passes `limit` (never read whole first)."""
+    """The body, refused with 413 as soon as it passes `limit` (never read whole first);
+    a compressed body is counted as it unpacks, and one that does not unpack is a parse
+    error."""
     too_large = PayloadTooLarge(f"the body exceeds the limit of {limit} bytes")
-    if request.content_length is not None:
-        if request.content_length > limit:
-            raise too_large
-        return await request.read()  # the announced length is within the limit
-    body = bytearray()
-    while chunk := await request.content.readany():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    try:
+        if request.content_length is not None and "Content-Encoding" not in request.headers:
+            return await request.read()  # the announced length is within the limit
+        body = bytearray()
+        while chunk := await request.content.readany():
+            body += chunk
+            if len(body) > limit:
+                raise too_large
+    except web.RequestPayloadError as exc:
+        encoding = request.headers.get("Content-Encoding", "identity")
+        raise ParseError(f"the body cannot be read as Content-Encoding {encoding}: "
+                         f"{exc}") from None
     return bytes(body)
 
 

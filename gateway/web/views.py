@@ -6,6 +6,7 @@ every route takes are in `gateway/web/transport.py`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -22,6 +23,8 @@ from gateway.web.transport import (authenticate, client_ip, context_for, json_bo
                                    retry_after, slot)
 from methods import openrpc
 
+# Seconds the health check waits for the database before it reports it unreachable.
+HEALTH_TIMEOUT_S = 5.0
 log = logging.getLogger(__name__)
 
 
@@ -86,7 +89,8 @@ def _refusal(exc: GatewayError, request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     """Liveness and database reachability; no key needed."""
     try:
-        await request.app[appkeys.DB].ping()
+        async with asyncio.timeout(HEALTH_TIMEOUT_S):
+            await request.app[appkeys.DB].ping()
     except Exception:
         log.exception("health check: the database does not answer (request %s)",
                       request[REQUEST_ID])
