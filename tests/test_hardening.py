@@ -117,6 +117,30 @@ async def test_invalid_request(client: TestClient, admin_key: str) -> None:
     assert (status, answer) == (200, invalid_request('the member "method" must be a string'))
 
 
+@pytest.mark.parametrize("id_", [2**64, -(2**63) - 1])
+async def test_invalid_request_for_an_id_an_answer_cannot_carry(client: TestClient,
+                                                                admin_key: str, id_: int) -> None:
+    status, answer, _ = await post(client, f'{{"jsonrpc": "2.0", "method": "ping", "id": {id_}}}',
+                                   admin_key)
+    assert (status, answer) == (200, invalid_request(
+        'the member "id" must be an integer of at most 64 bits, a string or null'))
+    status, answer, _ = await post(client, f'{{"jsonrpc": "2.0", "method": "ping", '
+                                           f'"id": {2**64 - 1}}}', admin_key)
+    assert (status, answer) == (200, {"jsonrpc": "2.0", "result": "pong", "id": 2**64 - 1})
+
+
+async def test_invalid_params_for_a_nul_character(rpc: Any) -> None:
+    """No database text column stores NUL (PostgreSQL refuses it): refused on every engine,
+    in any text of the params."""
+    expected = "Must not contain the NUL character."
+    assert await rpc("aggregate_get", {"a_src": "37\x00"}) == {
+        "jsonrpc": "2.0", "id": 1, "error": {"code": -32602, "message": "Invalid request",
+                                             "data": {"a_src": expected}}}
+    answer = await rpc("reports.active_sessions.query",
+                       {"return_fields": ["quantity"], "filter": {"orig_clients_name": "a\x00"}})
+    assert answer["error"]["data"] == {"filter.orig_clients_name": expected}
+
+
 async def test_method_not_found(rpc: Any) -> None:
     assert await rpc("reports.nope", id_=5) == {"jsonrpc": "2.0", "error": {
         "code": -32601, "message": "Method not found", "data": {"method": "reports.nope"}},

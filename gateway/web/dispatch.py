@@ -25,7 +25,7 @@ import orjson
 from jsonrpcserver import Error, Result, Success
 from jsonrpcserver.async_main import dispatch_to_response
 from jsonrpcserver.response import to_serializable
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 
 from gateway.core.errors import (Forbidden, GatewayError, Internal, InvalidParams, InvalidRequest,
                                  MethodNotFound, ResponseTooLarge, Timeout, to_error_object)
@@ -39,6 +39,10 @@ Response = dict[str, Any]
 
 def error_response(exc: BaseException, request_id: str, id_: Any = None) -> Response:
     return {"jsonrpc": "2.0", "error": to_error_object(exc, request_id), "id": id_}
+
+
+# The integer ids an answer can carry back exactly (what the JSON encoder writes).
+ID_MIN, ID_MAX = -(2 ** 63), 2 ** 64 - 1
 
 
 def _id_is_valid(member: dict[str, Any]) -> bool:
@@ -58,6 +62,8 @@ def check_member(member: Any) -> str | None:
         return 'the member "params" must be an array or an object'
     if not _id_is_valid(member):
         return 'the member "id" must be a string, a number or null'
+    if isinstance(member.get("id"), int) and not ID_MIN <= member["id"] <= ID_MAX:
+        return 'the member "id" must be an integer of at most 64 bits, a string or null'
     return None
 
 
@@ -74,10 +80,39 @@ def bind_params(method: RpcMethod, args: tuple[Any, ...], kwargs: dict[str, Any]
     raw = dict(zip(names, args)) if args else kwargs
     if not raw and not names:
         return {}  # nothing to load (ping): spare the schema's work
+    fields_by_name = {f.data_key or name: f for name, f in method.params.fields.items()}
+    for name, value in raw.items():
+        if not _judged_alone(fields_by_name.get(name)):
+            where = _nul_in(value, name)
+            if where is not None:
+                raise InvalidParams({where: "Must not contain the NUL character."})
     try:
         return dict(method.params.load(raw))
     except ValidationError as exc:
         raise InvalidParams(_first_messages(exc.normalized_messages())) from exc
+
+
+def _judged_alone(field: fields.Field | None) -> bool:
+    """A param of raw items that its method checks one by one (ingest records)."""
+    inner = field.inner if isinstance(field, fields.List) else field
+    return isinstance(inner, fields.Raw)
+
+
+def _nul_in(value: Any, path: str) -> str | None:
+    """The path of the first text (or name) holding a NUL character, which no database
+    text column can store (PostgreSQL refuses it)."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items: Any = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        inner = f"{path}.{key}"
+        if "\x00" in str(key):
+            return inner
+        found = _nul_in(item, inner)
+        if found is not None:
+            return found
+    return None
 
 
 def _first_messages(messages: Any) -> Any:

@@ -5,6 +5,8 @@ registers their credential schemes with the authenticator's registry."""
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from gateway.core.credentials import Registry
@@ -16,11 +18,17 @@ DIALECTS: tuple[Dialect, ...] = (active_sessions.DIALECT, mor.DIALECT, platform.
                                  video.DIALECT, login.DIALECT, files.DIALECT)
 
 
+# A path param is any text up to the next `/` (aiohttp's default leaves out `{` and `}`,
+# and a path holding them would get its plain 404 instead of the vendor's answer).
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
 def add_routes(app: web.Application) -> None:
     for dialect in DIALECTS:
         for route in dialect.routes:
             # every verb reaches the view, which answers a wrong one in the vendor's shape
-            app.router.add_route("*", route.path, view_of(dialect, route))
+            app.router.add_route("*", _PARAM.sub(r"{\1:[^/]+}", route.path),
+                                 view_of(dialect, route))
 
 
 def register_credentials(registry: Registry) -> Registry:
