@@ -29,7 +29,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from gateway.core.errors import (Forbidden, GatewayError, Internal, InvalidParams, InvalidRequest,
                                  MethodNotFound, ResponseTooLarge, Timeout, to_error_object)
-from gateway.web.transport import encode
+from gateway.web.encoding import encode
 from methods.context import Context, Methods, RpcMethod
 
 log = logging.getLogger(__name__)

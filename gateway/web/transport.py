@@ -8,7 +8,6 @@ import json
 import math
 import re
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from functools import partial
 from typing import Any, AsyncIterator
 
@@ -20,20 +19,9 @@ from gateway.core.apikeys import Caller
 from gateway.core.credentials import Credential
 from gateway.core.errors import Busy, GatewayError, ParseError, PayloadTooLarge, RetryLater
 from gateway.web import appkeys, urls
+from gateway.web.encoding import encode
 from gateway.web.middlewares import REQUEST_ID
 from methods.context import Context
-
-
-def _exact(value: Any) -> Any:
-    """Decimals (money, rates) as JSON numbers written exactly as they are."""
-    if isinstance(value, Decimal):
-        return orjson.Fragment(str(value))
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def encode(payload: Any) -> bytes:
-    """JSON, with decimals exact."""
-    return orjson.dumps(payload, default=_exact)
 
 
 def json_response(payload: Any, status: int = 200,
