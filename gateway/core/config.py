@@ -93,6 +93,9 @@ class Limits:
     concurrency: int = field(default=256, metadata=_check(validate.Range(min=1)))
     # Seconds a call may run before it is cancelled and answers the timeout error.
     call_timeout_s: float = field(default=30.0, metadata=_check(validate.Range(min=0.001)))
+    # Seconds `serve` gives the calls in flight at SIGTERM (or SIGINT) before it stops
+    # them: as long as a call may run.
+    shutdown_grace_s: float = field(default=30.0, metadata=_check(validate.Range(min=0)))
     date_range_days: int = field(default=366, metadata=_check(validate.Range(min=1)))
     report_rows: int = field(default=100_000, metadata=_check(validate.Range(min=1)))
     # 64 MiB: the answers of one request together (a batch of 100 call-history pages of

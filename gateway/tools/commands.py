@@ -121,7 +121,8 @@ def _serve_one(config: Config, reuse_port: bool, ready: Callable[[int], None]) -
     connections.run_app(create_app(config), limits=config.limits, sock=sockets,
                         print=lambda message: ready(port),
                         ssl_context=tls.server_context(config.tls), loop=_event_loop(),
-                        access_log_class=AccessLogger)
+                        access_log_class=AccessLogger,
+                        shutdown_timeout=config.limits.shutdown_grace_s)
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:
