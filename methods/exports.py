@@ -138,9 +138,16 @@ class Runner:
             await reports.fail(self.db, report_id,
                                f"the saved params are invalid: {', '.join(sorted(exc.messages))}")
             return
-        except (LookupError, OSError) as exc:
+        except LookupError as exc:
             partial.unlink(missing_ok=True)
             await reports.fail(self.db, report_id, str(exc))
+            return
+        except OSError as exc:  # the reason for the client; the file's path for the log only
+            log.warning("export %s: cannot write %s: %s", report_id, partial, exc)
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            await reports.fail(self.db, report_id,
+                               f"the export file could not be written: {exc.strerror}")
             return
         except Exception as exc:
             partial.unlink(missing_ok=True)

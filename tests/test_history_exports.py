@@ -163,6 +163,16 @@ async def test_not_ready_failed_and_expired_reports(client: Any, rpc: Any,
     failed = await finished(rpc, root, int(broken["id"]))
     assert (failed["status"], failed["error"], "completed" in failed) == \
         ("failed", "the saved params are invalid: from_date, to_date", False)
+    # a file that cannot be written: the reason, never the server's path
+    folder = Path(client.app[appkeys.CONFIG].exports.folder)
+    folder.rmdir()
+    folder.write_text("not a folder")
+    made = await rpc("GetBriefCallHistory", RANGE, key=root)
+    unwritable = await finished(rpc, root, made["result"]["history_report_id"])
+    assert (unwritable["status"], unwritable["error"]) == \
+        ("failed", "the export file could not be written: Not a directory")
+    folder.unlink()
+    folder.mkdir()
     made = await rpc("GetBriefCallHistory", RANGE, key=root)
     report_id = made["result"]["history_report_id"]
     await finished(rpc, root, report_id)
