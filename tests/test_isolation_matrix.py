@@ -30,7 +30,6 @@ other side's tenant or objects, and changes nothing.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import calendar
 import csv
@@ -46,6 +45,7 @@ from typing import Any, Callable, Iterable
 import pytest
 from conftest import call_as_root
 from envelopes import answer, forbidden, missing_object, not_found, ok
+from test_history_exports import finished
 
 from gateway.web import appkeys
 
@@ -256,18 +256,6 @@ class Side:
 class World:
     sides: dict[str, Side]
     root_key: dict[str, str]
-
-
-async def finished(rpc: Any, key: str, report_id: int) -> dict[str, Any]:
-    """The report once its job has ended (within 10 s)."""
-    for _ in range(200):
-        response = await rpc("GetHistoryReports",
-                             {"history_report_id": [report_id], "history_type": "all"}, key=key)
-        report = response["result"]["result"][0]
-        if report["status"] in ("completed", "failed"):
-            return dict(report)
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"report {report_id} still {report['status']}")
 
 
 @pytest.fixture

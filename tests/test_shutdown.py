@@ -30,9 +30,20 @@ def batch() -> list[dict[str, Any]]:
         for i in range(RECORDS)]}} for c in range(CALLS)]
 
 
-async def stopped_while_answering(gateway: Gateway, key: str) -> tuple[Any, float]:
-    """The batch's answer (None when the connection was dropped) and the seconds from
-    SIGTERM to the process's exit."""
+async def stopped_while_answering(gateway: Gateway) -> tuple[Any, float]:
+    """`gateway` started, sent the batch and stopped while answering it: the batch's
+    answer (None when the connection was dropped) and the seconds from SIGTERM to the
+    process's exit."""
+    key = gateway.cli("keys", "create", "--role", "ingest", "--rate-limit",
+                      "unlimited").strip().splitlines()[-1]
+    try:
+        await gateway.start()
+        return await _stop_while_answering(gateway, key)
+    finally:
+        gateway.stop()
+
+
+async def _stop_while_answering(gateway: Gateway, key: str) -> tuple[Any, float]:
     body = io.BytesIO(json.dumps(batch()).encode())
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
         async def send() -> Any:
@@ -63,14 +74,7 @@ def stored(tmp_path: Path) -> int:
 @pytest.mark.timeout(90)
 async def test_a_batch_in_flight_at_sigterm_is_answered_whole(tmp_path: Path) -> None:
     gateway = Gateway(tmp_path, f"sqlite:///{tmp_path}/gateway.db")
-    key = gateway.cli("keys", "create", "--role", "ingest", "--rate-limit",
-                      "unlimited").strip().splitlines()[-1]
-    try:
-        await gateway.start()
-        answer, exited_after = await stopped_while_answering(gateway, key)
-    finally:
-        gateway.stop()
-    assert answer is not None
+    answer, exited_after = await stopped_while_answering(gateway)
     assert sorted(answer, key=lambda a: a["id"]) == [
         {"jsonrpc": "2.0", "id": c, "result": {"accepted": RECORDS, "unchanged": 0,
                                                "rejected": []}} for c in range(CALLS)]
@@ -83,13 +87,7 @@ async def test_a_batch_in_flight_at_sigterm_is_answered_whole(tmp_path: Path) ->
 async def test_calls_past_the_grace_period_are_stopped(tmp_path: Path) -> None:
     gateway = Gateway(tmp_path, f"sqlite:///{tmp_path}/gateway.db")
     gateway.env["GATEWAY_LIMITS__SHUTDOWN_GRACE_S"] = "0.5"
-    key = gateway.cli("keys", "create", "--role", "ingest", "--rate-limit",
-                      "unlimited").strip().splitlines()[-1]
-    try:
-        await gateway.start()
-        answer, exited_after = await stopped_while_answering(gateway, key)
-    finally:
-        gateway.stop()
+    answer, exited_after = await stopped_while_answering(gateway)
     assert answer is None  # the connection closed unanswered
     assert exited_after < 0.5 + 2  # the grace period, and the time to stop
     # each call is one transaction: what was stopped left nothing half-stored
