@@ -20,6 +20,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def healthy(http: aiohttp.ClientSession, base: str,
+                  process: subprocess.Popen[bytes], within_s: float = 20) -> None:
+    """Once the gateway at `base` answers its health check (`process` still running)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the gateway exited"
+        try:
+            async with http.get(f"{base}/healthz") as answer:
+                if answer.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError("the gateway did not start")
+
+
 class Gateway:
     """`gateway serve` as a subprocess on a free port."""
 
@@ -40,17 +56,8 @@ class Gateway:
         self.process = subprocess.Popen([sys.executable, "-m", "gateway", "serve"],
                                         env=self.env, cwd=self.cwd,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
         async with aiohttp.ClientSession() as http:
-            while time.monotonic() < deadline:
-                try:
-                    async with http.get(f"http://127.0.0.1:{self.port}/healthz") as answer:
-                        if answer.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError("the gateway did not start")
+            await healthy(http, f"http://127.0.0.1:{self.port}", self.process)
 
     def kill(self) -> None:
         assert self.process is not None

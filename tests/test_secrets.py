@@ -38,7 +38,7 @@ import jwt
 import pytest
 from conftest import ENGINES, database_url
 from envelopes import auth_failed, forbidden
-from gateway_process import free_port
+from gateway_process import free_port, healthy
 
 LOG_FORMATS = ("text", "json")
 WHERE = ("log", "database", "files")
@@ -162,17 +162,10 @@ class Run:
 
     async def started(self, http: aiohttp.ClientSession,
                       process: subprocess.Popen[bytes]) -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert process.poll() is None, self.log_path.read_text()
-            try:
-                async with http.get(f"{self.base}/healthz") as answer:
-                    if answer.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-        raise AssertionError("the gateway did not start")
+        try:
+            await healthy(http, self.base, process)
+        except AssertionError:
+            raise AssertionError(self.log_path.read_text()) from None
 
     # -- the keys, made three ways
 
