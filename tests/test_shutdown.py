@@ -62,6 +62,7 @@ async def _stop_while_answering(gateway: Gateway, key: str) -> tuple[Any, float]
         signalled = time.monotonic()
         answer = await sent
         while gateway.process.poll() is None:
+            assert time.monotonic() - signalled < 40, "the gateway did not exit"
             await asyncio.sleep(0.02)
         return answer, time.monotonic() - signalled
 

@@ -12,7 +12,7 @@ import sqlite3
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncGenerator, AsyncIterator, Sequence
+from typing import Any, AsyncGenerator, AsyncIterator, Coroutine, Sequence
 
 import aiosqlite
 
@@ -124,6 +124,7 @@ class SQLiteBackend(Delegating):
         self._health: _Conn | None = None
         self._health_lock = asyncio.Lock()
         self._recycling: set[asyncio.Task[None]] = set()
+        self._closing = False  # no connection is opened any more (each has a thread)
 
     async def open(self) -> None:
         try:
@@ -148,6 +149,7 @@ class SQLiteBackend(Delegating):
             raise
 
     async def close(self) -> None:
+        self._closing = True
         if self._recycling:
             await asyncio.gather(*self._recycling, return_exceptions=True)
         for conn in self._all:
@@ -174,27 +176,32 @@ class SQLiteBackend(Delegating):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
-        assert self._writer is not None, "the database is not open"
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            writer = self._writer
+            assert writer is not None, "the database is not open"
+            await writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._writer
+                yield writer
             except BaseException:
-                await self._writer.raw.interrupt()  # a cancelled call stops its statement
-                await asyncio.shield(self._rolled_back(self._writer))
+                await writer.raw.interrupt()  # a cancelled call stops its statement
+                await asyncio.shield(self._tracked(self._rolled_back(writer)))
                 raise
-            await self._writer.execute("COMMIT")
+            await writer.execute("COMMIT")
 
     async def _rolled_back(self, writer: _Conn) -> None:
         try:
             await writer.execute("ROLLBACK")
-        except sqlite3.Error:
+        except (sqlite3.Error, ValueError):  # ValueError: closed meanwhile (at shutdown)
             self._writer = await self._renewed(writer)  # closing it rolls back
 
-    async def _renewed(self, conn: _Conn) -> _Conn:
-        """A new connection in place of `conn`, closed once its queued work is done."""
-        self._all.remove(conn)
+    async def _renewed(self, conn: _Conn) -> _Conn | None:
+        """A new connection in place of `conn`, which is closed once its queued work is
+        done; none while the backend closes."""
+        if conn in self._all:
+            self._all.remove(conn)
         await conn.raw.close()
+        if self._closing:
+            return None
         fresh = await _connect(self.path)
         self._all.append(fresh)
         return fresh
@@ -208,13 +215,20 @@ class SQLiteBackend(Delegating):
         except asyncio.CancelledError:
             await conn.raw.interrupt()  # release the database work of a cancelled call
             reusable = False
-            task = asyncio.ensure_future(self._recycled(conn))
-            self._recycling.add(task)
-            task.add_done_callback(self._recycling.discard)
+            self._tracked(self._recycled(conn))
             raise
         finally:
             if reusable:
                 self._readers.put_nowait(conn)
 
+    def _tracked(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """`work` as a task that `close` waits for."""
+        task = asyncio.ensure_future(work)
+        self._recycling.add(task)
+        task.add_done_callback(self._recycling.discard)
+        return task
+
     async def _recycled(self, conn: _Conn) -> None:
-        self._readers.put_nowait(await self._renewed(conn))
+        fresh = await self._renewed(conn)
+        if fresh is not None:
+            self._readers.put_nowait(fresh)
