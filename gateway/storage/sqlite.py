@@ -123,7 +123,7 @@ class SQLiteBackend(Delegating):
         # The health check's own connection: busy readers do not make the store look down.
         self._health: _Conn | None = None
         self._health_lock = asyncio.Lock()
-        self._recycling: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self._closing = False  # no connection is opened any more (each has a thread)
 
     async def open(self) -> None:
@@ -150,8 +150,8 @@ class SQLiteBackend(Delegating):
 
     async def close(self) -> None:
         self._closing = True
-        if self._recycling:
-            await asyncio.gather(*self._recycling, return_exceptions=True)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         for conn in self._all:
             await conn.raw.close()
         self._all.clear()
@@ -224,8 +224,8 @@ class SQLiteBackend(Delegating):
     def _tracked(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """`work` as a task that `close` waits for."""
         task = asyncio.ensure_future(work)
-        self._recycling.add(task)
-        task.add_done_callback(self._recycling.discard)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
         return task
 
     async def _recycled(self, conn: _Conn) -> None:

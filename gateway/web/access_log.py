@@ -20,8 +20,8 @@ MASK = "***"
 
 
 def masked(target: str) -> str:
-    """`target` (a path with its query, or a URL) with credential values masked; the rest
-    as sent. A query that cannot be split is left out whole."""
+    """`target` (a path with its query, or a URL) with credential values masked (a name is
+    compared decoded and in any case); the rest as sent."""
     path, sep, query = target.partition("?")
     if not sep:
         return target

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import inspect
 import logging
 from typing import Any, AsyncContextManager, Callable
@@ -80,9 +81,9 @@ def bind_params(method: RpcMethod, args: tuple[Any, ...], kwargs: dict[str, Any]
     raw = dict(zip(names, args)) if args else kwargs
     if not raw and not names:
         return {}  # nothing to load (ping): spare the schema's work
-    fields_by_name = {f.data_key or name: f for name, f in method.params.fields.items()}
+    judged_alone = _judged_alone(method.params)
     for name, value in raw.items():
-        if not _judged_alone(fields_by_name.get(name)):
+        if name not in judged_alone:
             where = _nul_in(value, name)
             if where is not None:
                 raise InvalidParams({where: "Must not contain the NUL character."})
@@ -92,10 +93,11 @@ def bind_params(method: RpcMethod, args: tuple[Any, ...], kwargs: dict[str, Any]
         raise InvalidParams(_first_messages(exc.normalized_messages())) from exc
 
 
-def _judged_alone(field: fields.Field | None) -> bool:
-    """A param of raw items that its method checks one by one (ingest records)."""
-    inner = field.inner if isinstance(field, fields.List) else field
-    return isinstance(inner, fields.Raw)
+@functools.cache
+def _judged_alone(schema: Schema) -> frozenset[str]:
+    """The params of raw items that their method checks one by one (ingest records)."""
+    return frozenset(f.data_key or name for name, f in schema.fields.items() if isinstance(
+        f.inner if isinstance(f, fields.List) else f, fields.Raw))
 
 
 def _nul_in(value: Any, path: str) -> str | None:
