@@ -204,8 +204,10 @@ async def test_export_params(rpc: Any, keys: dict[str, str], method: str,
 async def test_a_job_running_when_the_gateway_is_killed_runs_again_on_the_next_start(
         tmp_path: Path, database_url: str) -> None:  # noqa: F811
     """The export's file is a FIFO that nobody reads, so the job stays running (claimed,
-    writing) until the gateway is killed; the next gateway runs it from zero."""
+    writing) until the gateway is killed; the next gateway runs it from zero once the
+    killed one's lease (1 s here) has lapsed."""
     gateway = Gateway(tmp_path, database_url)
+    gateway.env["GATEWAY_EXPORTS__LEASE_S"] = "1"
     admin = gateway.cli("keys", "create", "--role", "admin", "--rate-limit",
                         "unlimited").strip().splitlines()[-1]
     ingest = gateway.cli("keys", "create", "--role", "ingest", "--rate-limit",
@@ -213,7 +215,7 @@ async def test_a_job_running_when_the_gateway_is_killed_runs_again_on_the_next_s
     roots = [s for s in SESSIONS if s["tenant"] == "root"]
     folder = tmp_path / "exports"
     folder.mkdir()
-    os.mkfifo(folder / "1-calls_1.csv.partial")  # the first report's file, while written
+    os.mkfifo(folder / "1-calls_1.csv.1.partial")  # the first report's file, first attempt
     try:
         await gateway.start()
         async with aiohttp.ClientSession() as http:
@@ -239,11 +241,10 @@ async def test_a_job_running_when_the_gateway_is_killed_runs_again_on_the_next_s
                 await asyncio.sleep(0.05)
             assert await status() == "running"
         gateway.kill()
-        (folder / "1-calls_1.csv.partial").unlink()
         await gateway.start()
         async with aiohttp.ClientSession() as http:
             headers = {"X-Api-Key": admin, "Accept-Encoding": "identity"}
-            for _ in range(100):
+            for _ in range(200):
                 async with http.get(f"http://127.0.0.1:{gateway.port}/reports/files/1",
                                     headers=headers) as answer:
                     if answer.status == 200:

@@ -119,6 +119,9 @@ class Exports:
     folder: str = "./exports"
     workers: int = field(default=2, metadata=_check(validate.Range(min=1)))
     keep_days: int = field(default=7, metadata=_check(validate.Range(min=1)))
+    # Seconds a running job's claim lasts unless its gateway renews it (every third of
+    # it): how long a job of a killed gateway waits before another gateway takes it over.
+    lease_s: float = field(default=30.0, metadata=_check(validate.Range(min=0.3)))
 
 
 @dataclass(frozen=True)
