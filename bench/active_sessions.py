@@ -35,11 +35,12 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from serving import free_port, pinned, wait_up
-
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from report import Figure, emit  # noqa: E402
+from serving import free_port, pinned, wait_up  # noqa: E402
 
 DATA_VERSION = 2  # bump when the generated data set changes: a new cache file
 DECK_ID = 7
@@ -523,6 +524,14 @@ def main() -> None:
     print(f"server RSS: {started_rss / 1024:.0f} MB after start, peak (VmHWM) "
           f"{peak['VmHWM'] / 1024:.0f} MB")
     conn.close()
+    figures = []
+    for label, rows, method, hand, generated in results:
+        figures.append(Figure("active sessions", f"{label}, method over HTTP", "s",
+                              tuple(method), "hand SQL (sqlite3)", tuple(hand), target=TARGET))
+        if generated:
+            figures.append(Figure("active sessions", f"{label}, generated SQL alone", "s",
+                                  tuple(generated), "hand SQL (sqlite3)", tuple(hand)))
+    emit(figures)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,17 @@
 """Time of `aggregate_get` on its summary path and on its raw path, each against
 hand-written SQL for the same answer run with sqlite3 in the same process, in the same run.
 
-    python bench/aggregate.py [--full] [--runs 5] [--warmups 1] [--paths both|summary|raw]
-                               [--raw-runs N] [--diagnose]
+    python bench/aggregate.py [--quick | --full] [--runs 5] [--warmups 1]
+                               [--paths both|summary|raw] [--raw-runs N] [--diagnose]
 
 The data: `gateway demo`'s generated month of traffic (customers, resellers, carriers,
 1 to 3 attempts, real destinations and prices in several currencies), 1,000,000 sessions
-(the quick default) or 10,000,000 (--full) over 30 days, built once by `gateway demo`'s
+(the default) or 10,000,000 (--full) over 30 days, built once by `gateway demo`'s
 own code with its bulk loader (`gateway.tools.demo.bulk`: multi-row inserts, the summaries
 rebuilt once) and cached in bench/.data/. The demo's anchor is fixed at a UTC midnight,
-so both windows, the last day and the whole 30 days, are whole days.
+so both windows, the last day and the whole 30 days, are whole days. --quick: 100,000
+calls (built once through the demo's ingest path, about a minute), 1 timed run of each
+request and no warm-up (an option given as well is kept): about 20 s.
 
 The method runs in-process, as the root admin, through `aggregate(context, params,
 use_summaries)` on the gateway's own SQLite backend (aiosqlite, its reader threads); the
@@ -49,7 +51,9 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from report import Figure, emit  # noqa: E402
 
 DATA_VERSION = 1  # bump when the cached data set changes (with the demo's own version)
 ANCHOR = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)  # the data ends at a UTC midnight
@@ -57,6 +61,7 @@ SEED = 1
 DAY = 86_400
 RAW_TARGET = 1.2
 SUMMARY_TARGET_S = 1.0  # 30 days over 10M calls
+QUICK_CALLS = 100_000
 
 # (label, group flags); the first is the default grouping (no flag).
 GROUPINGS: list[tuple[str, dict[str, int]]] = [
@@ -284,7 +289,7 @@ def plan_lines(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> l
     return [f"      {row[3]}" for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
 
 
-async def bench(path: Path, args: argparse.Namespace) -> None:
+async def bench(path: Path, args: argparse.Namespace) -> list[Figure]:
     from gateway.core.config import load_config
     from gateway.tools.commands import as_root
     from methods.aggregate import aggregate
@@ -295,6 +300,7 @@ async def bench(path: Path, args: argparse.Namespace) -> None:
                          overrides={"database": f"sqlite:///{path}"})
     hand = sqlite3.connect(path)
     hand.row_factory = sqlite3.Row
+    figures: list[Figure] = []
 
     async def work(context: Context) -> None:
         rates = [dict(r) for r in hand.execute(
@@ -330,16 +336,19 @@ async def bench(path: Path, args: argparse.Namespace) -> None:
                         hand.execute(sql, values).fetchall()
                         hand_s.append(time.perf_counter() - started)
                     results.append((label, len(got["aggregates"]), got["totals"]["total_calls"],
-                                    method_s, hand_s, summary_path, wlabel))
+                                    method_s, hand_s, summary_path, wlabel,
+                                    f"{wlabel}, {glabel}, {label.split(',')[0]}"))
                     if args.diagnose:
                         print_plans(hand, context, params, summary_path, sql, values, label)
-        report(path, results, notes, args)
+        figures.extend(report(path, results, notes, args))
 
     await as_root(config, work)
     hand.close()
+    return figures
 
 
-def report(path: Path, results: list[Any], notes: list[str], args: argparse.Namespace) -> None:
+def report(path: Path, results: list[Any], notes: list[str],
+           args: argparse.Namespace) -> list[Figure]:
     with sqlite3.connect(path) as conn:
         ended = conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = 'call' "
                              "AND end_time IS NOT NULL").fetchone()[0]
@@ -350,7 +359,8 @@ def report(path: Path, results: list[Any], notes: list[str], args: argparse.Name
           f"{args.warmups} warm-up(s)"
           + (f" ({args.raw_runs} runs, no warm-up, on the raw path)" if args.raw_runs else "")
           + ", median (min-max); answers checked equal (counts, seconds, PDD) before timing")
-    for label, rows, calls, method_s, hand_s, summary_path, window in results:
+    figures = []
+    for label, rows, calls, method_s, hand_s, summary_path, window, name in results:
         ratio = statistics.median(method_s) / statistics.median(hand_s)
         print(f"{label} ({rows:,} rows, {calls:,} calls)")
         line = (f"    method {summary(method_s)}   hand SQL {summary(hand_s)}   "
@@ -363,8 +373,11 @@ def report(path: Path, results: list[Any], notes: list[str], args: argparse.Name
         elif not summary_path:
             line += f"   (target {RAW_TARGET}: {'met' if ratio <= RAW_TARGET else 'MISSED'})"
         print(line)
+        figures.append(Figure("aggregate", name, "s", tuple(method_s), "hand SQL",
+                              tuple(hand_s), target=None if summary_path else RAW_TARGET))
     for note in notes:
         print(f"note: {note}")
+    return figures
 
 
 def diagnose(conn: sqlite3.Connection) -> None:
@@ -422,10 +435,13 @@ def print_plans(conn: sqlite3.Connection, context: Any, params: dict[str, Any],
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="10,000,000 calls (else 1,000,000)")
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--full", action="store_true", help="10,000,000 calls (else 1,000,000)")
+    sizes.add_argument("--quick", action="store_true",
+                       help=f"{QUICK_CALLS:,} calls, 1 run, no warm-up")
     parser.add_argument("--calls", type=int, help="another size")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--warmups", type=int, default=1)
+    parser.add_argument("--runs", type=int, help="timed runs of each request (default 5)")
+    parser.add_argument("--warmups", type=int, help="untimed runs first (default 1)")
     parser.add_argument("--paths", choices=("both", "summary", "raw"), default="both",
                         help="which of the method's paths to time (default both)")
     parser.add_argument("--raw-runs", type=int,
@@ -433,13 +449,17 @@ def main() -> None:
     parser.add_argument("--diagnose", action="store_true",
                         help="row counts, query plans, the method's statements timed alone")
     args = parser.parse_args()
-    calls = args.calls or (10_000_000 if args.full else 1_000_000)
+    if args.runs is None:
+        args.runs = 1 if args.quick else 5
+    if args.warmups is None:
+        args.warmups = 0 if args.quick else 1
+    calls = args.calls or (10_000_000 if args.full else QUICK_CALLS if args.quick else 1_000_000)
     path = database(calls)  # both cores: the generator runs in a process of its own
     load = os.getloadavg()[0]
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})  # this thread and the backend's threads started later
     print(f"load average at the start {load:.2f}")
-    asyncio.run(bench(path, args))
+    emit(asyncio.run(bench(path, args)))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """Lines per second of `gateway import asterisk-csv` on a generated Master.csv, against
 reading and splitting the same file with the csv module (no store), in the same run.
 
-    python bench/import_throughput.py [--lines 1000000]
+    python bench/import_throughput.py [--quick] [--lines 1000000]
 
 The file is generated once into bench/.data/ (kept between runs). The import runs as a
-subprocess on a fresh SQLite database, exactly as a user would run it.
+subprocess on a fresh SQLite database, exactly as a user would run it. --quick: 50,000
+lines (about 20 s).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
+sys.path[:0] = [str(ROOT / "bench")]
+
+from report import Figure, emit  # noqa: E402
+
 DISPOSITIONS = ["ANSWERED"] * 6 + ["NO ANSWER"] * 2 + ["BUSY", "FAILED", "CONGESTION"]
 
 
@@ -73,8 +78,11 @@ def import_rate(path: Path, lines: int) -> tuple[float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="50,000 lines")
+    parser.add_argument("--lines", type=int, help="lines (default 1,000,000; --quick 50,000)")
     args = parser.parse_args()
+    if args.lines is None:
+        args.lines = 50_000 if args.quick else 1_000_000
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"master-{args.lines}.csv"
     if not path.exists():
@@ -85,6 +93,8 @@ def main() -> None:
     print(f"csv module, parse only   {baseline:10.0f} lines/s")
     print(f"gateway import           {rate:10.0f} lines/s   ratio {rate / baseline:.4f}   "
           f"({summary})")
+    emit([Figure("import", "gateway import asterisk-csv", "lines/s", (rate,),
+                 "csv module, parse only", (baseline,), higher_is_better=True)])
 
 
 if __name__ == "__main__":

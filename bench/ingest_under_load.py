@@ -1,6 +1,6 @@
 """Latencies of three reports while ingest runs at the peak rate, against the same reports idle.
 
-    python bench/ingest_under_load.py [--seconds 60] [--engine sqlite|postgresql|both]
+    python bench/ingest_under_load.py [--quick] [--seconds 60] [--engine sqlite|postgresql|both]
         [--calls 20000] [--idle-calls 100] [--runs 3] [--in-flight 4] [--postgres DSN]
 
 The store: `gateway demo --calls N` (once per engine; each run serves a fresh copy), served
@@ -21,7 +21,9 @@ checks the file's journal mode (WAL); on PostgreSQL it samples `pg_locks` every 
 the longest lock wait, and on the throwaway cluster logs every lock wait over one batch
 interval (`log_lock_waits`, `deadlock_timeout=100ms`): their number, the longest, the
 locks and the statements that waited.
-Each figure is the median of the --runs runs (default 3) with min and max.
+Each figure is the median of the --runs runs (default 3) with min and max. --quick: one
+run of 10 s of ingest on a 5,000-call store, 30 idle calls of each report (about 25 s an
+engine); an option given as well is kept.
 
 Without --postgres, a throwaway PostgreSQL cluster is started when the server binaries
 are installed (tests/pg_cluster.py); otherwise only SQLite is measured.
@@ -48,12 +50,13 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-from serving import free_port, pinned, wait_up
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from live_traffic import Sent, Traffic, reports  # noqa: E402
+from report import Figure, emit  # noqa: E402
+from serving import free_port, pinned, wait_up  # noqa: E402
 
 from gateway.tools.demo.destinations import DECK_ID  # noqa: E402
 
@@ -323,6 +326,14 @@ def fmt(values: list[float], scale: float = 1e3, digits: int = 1) -> str:
     return f"{mid} ({min(values) * scale:.{digits}f}-{max(values) * scale:.{digits}f})"
 
 
+def figures(name: str, runs: list[Measured]) -> list[Figure]:
+    """Per report, the loaded p99 of each run against the idle p99 of each run."""
+    return [Figure("ingest under load", f"{name}, {label}: p99 while ingest runs", "s",
+                   tuple(p(m.loaded[label], 99) for m in runs), "p99 idle",
+                   tuple(p(m.idle[label], 99) for m in runs), target=TARGET)
+            for label in runs[0].idle]
+
+
 def report(name: str, runs: list[Measured], extra: list[str]) -> None:
     print(f"\n{name}: {len(runs)} run(s); ms; ratio = loaded p99 / idle p99 of the same run "
           f"(target <= {TARGET:.0f})")
@@ -358,7 +369,7 @@ def report(name: str, runs: list[Measured], extra: list[str]) -> None:
 
 
 def run_engine(name: str, admin_dsn: str | None, args: argparse.Namespace,
-               cluster: Any) -> None:
+               cluster: Any) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="under-load-") as folder:
         tmp = Path(folder)
         engine = Engine(name, tmp, args.calls, admin_dsn)
@@ -381,6 +392,7 @@ def run_engine(name: str, admin_dsn: str | None, args: argparse.Namespace,
         finally:
             engine.close()
         report(name, runs, extra)
+    return figures(name, runs)
 
 
 def lock_lines(run: int, m: Measured) -> list[str]:
@@ -410,17 +422,23 @@ def log_lock_waits(dsn: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="of ingest (default 60)")
+    parser.add_argument("--quick", action="store_true",
+                        help="1 run, 10 s of ingest, 5,000 demo calls, 30 idle calls")
+    parser.add_argument("--seconds", type=float, help="of ingest (default 60)")
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--calls", type=int, default=20_000, help="demo sessions (20,000)")
-    parser.add_argument("--idle-calls", type=int, default=100,
+    parser.add_argument("--calls", type=int, help="demo sessions (20,000)")
+    parser.add_argument("--idle-calls", type=int,
                         help="timed idle calls of each report (default 100)")
-    parser.add_argument("--runs", type=int, default=3, help="on fresh copies (default 3)")
+    parser.add_argument("--runs", type=int, help="on fresh copies (default 3)")
     parser.add_argument("--in-flight", type=int, choices=range(1, IN_FLIGHT + 1),
                         default=IN_FLIGHT, metavar="1-4",
                         help="ingest batches unanswered at once (default 4)")
     parser.add_argument("--postgres", help="a PostgreSQL server DSN (databases are created)")
     args = parser.parse_args()
+    for option, default, quick in (("seconds", 60.0, 10.0), ("calls", 20_000, 5_000),
+                                   ("idle_calls", 100, 30), ("runs", 3, 1)):
+        if getattr(args, option) is None:
+            setattr(args, option, quick if args.quick else default)
     if hasattr(os, "sched_setaffinity") and shutil.which("taskset"):
         os.sched_setaffinity(0, {1 % (os.cpu_count() or 1)})  # the client; the server on 0
     load = os.getloadavg()[0]
@@ -440,15 +458,17 @@ def main() -> None:
           f"{INTERVAL_S * 1e3:.0f} ms, at most {args.in_flight} batches unanswered; "
           f"{args.idle_calls} idle calls of each report; load average at the start {load:.2f}",
           flush=True)
+    measured: list[Figure] = []
     try:
         if args.engine in ("sqlite", "both"):
-            run_engine("SQLite", None, args, None)
+            measured += run_engine("SQLite", None, args, None)
         if args.engine in ("postgresql", "both") and admin_dsn:
-            run_engine("PostgreSQL", admin_dsn, args, cluster)
+            measured += run_engine("PostgreSQL", admin_dsn, args, cluster)
     finally:
         if cluster is not None:
             cluster.stop()
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    emit(measured)
 
 
 if __name__ == "__main__":

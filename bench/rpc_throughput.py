@@ -1,10 +1,24 @@
-"""Requests per second of an authenticated `ping` on /rpc, against a bare aiohttp handler.
+"""Serving speed: the gateway against the Python servers a user would choose instead, on
+the same requests in the same run (decisions 8).
 
-Each server runs pinned to core 0 and wrk to core 1; each figure is the median of RUNS runs
-of SECONDS seconds, with min and max, and the gateway's figure is also given as a ratio to
-the bare handler measured in the same run. Needs wrk (Debian: `apt-get install wrk`).
+Servers, each a real process on loopback:
+- `bare`: a bare aiohttp handler on uvloop with orjson (bench/peers/bare.py), the floor;
+- `jsonrpcserver`: stock jsonrpcserver 5 in aiohttp (bench/peers/jsonrpcserver_aiohttp.py);
+- `fastapi-jsonrpc`: fastapi-jsonrpc on uvicorn (bench/peers/fastapi_jsonrpc_uvicorn.py);
+- `gateway`: `gateway serve` with an admin key of unlimited rate, every check on.
+The peers check no key.
 
-    python bench/rpc_throughput.py [--seconds 10] [--runs 3] [--connections 64]
+Requests: `ping`, and the one-row read (the gateway's `tenants.list` with `[1, 0]`; the
+peers' `read`, the same row of the gateway's own SQLite file through aiosqlite), each single
+and as a batch of 100 (its rate is given in calls/s: requests/s x 100).
+
+Method: each server pinned to core 0 and wrk (one thread, 64 connections) to core 1; a 1-s
+warm-up, then --runs runs of --seconds seconds; median, min and max. `--workers`: the
+gateway with `serve --workers 2` against one worker, the one-row read, nothing pinned (the
+load tool shares the two cores). Needs wrk (`apt-get install wrk`) and the peers' packages
+(`pip install -e '.[bench]'`).
+
+    python bench/rpc_throughput.py [--seconds 10] [--runs 3] [--connections 64] [--workers]
 """
 
 from __future__ import annotations
@@ -14,92 +28,100 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from report import Figure, emit
 from serving import free_port, pinned, wait_up
 
 ROOT = Path(__file__).resolve().parent.parent
-PING = json.dumps({"jsonrpc": "2.0", "method": "ping", "id": 1})
+PEERS = ROOT / "bench" / "peers"
+BATCH = 100
+BENCH = "serving"
 
 
-def wrk(url: str, key: str | None, seconds: int, connections: int, workdir: Path) -> float:
+def call(method: str, params: list[int] | None, id_: int = 1) -> dict[str, object]:
+    body: dict[str, object] = {"jsonrpc": "2.0", "method": method, "id": id_}
+    if params is not None:
+        body["params"] = params
+    return body
+
+
+def bodies(read: str, params: list[int] | None) -> dict[str, str]:
+    """The four request bodies, by workload name."""
+    return {"ping": json.dumps(call("ping", None)),
+            f"ping x{BATCH}": json.dumps([call("ping", None, i) for i in range(BATCH)]),
+            "read": json.dumps(call(read, params)),
+            f"read x{BATCH}": json.dumps([call(read, params, i) for i in range(BATCH)])}
+
+
+def wrk(url: str, body: str, key: str | None, args: argparse.Namespace, seconds: float,
+        workdir: Path, core: int | None) -> float:
+    """Requests per second of POSTing `body`; any non-2xx answer stops the benchmark."""
     headers = '["Content-Type"] = "application/json"'
     if key:
         headers += f', ["X-Api-Key"] = "{key}"'
     script = workdir / "post.lua"
-    script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(PING)}\n'
+    script.write_text(f"wrk.method = \"POST\"\nwrk.body = {json.dumps(body)}\n"
                       f"wrk.headers = {{{headers}}}\n")
-    out = subprocess.run(pinned(1, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-                                    "-s", str(script), url]),
+    argv = ["wrk", "-t1" if core is not None else "-t2", f"-c{args.connections}",
+            f"-d{seconds:g}s", "-s", str(script), url]
+    out = subprocess.run(pinned(core, argv) if core is not None else argv,
                          capture_output=True, text=True, check=True).stdout
-    if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-        raise SystemExit(f"errors during the run:\n{out}")
+    if re.search(r"Non-2xx or 3xx responses: (\d+)", out) or "Socket errors" in out:
+        raise SystemExit(f"errors during the run against {url}:\n{out}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     assert match, out
     return float(match.group(1))
 
 
-def measure(name: str, argv: list[str], env: dict[str, str], port: int, key: str | None,
-            args: argparse.Namespace, workdir: Path) -> list[float]:
-    server = subprocess.Popen(pinned(0, argv), env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        health = f"http://127.0.0.1:{port}/healthz"
-        if key is None:
-            time.sleep(1.5)
-        else:
-            wait_up(health)
-        url = f"http://127.0.0.1:{port}/rpc"
-        wrk(url, key, 2, args.connections, workdir)  # warm-up
-        return [wrk(url, key, args.seconds, args.connections, workdir) for _ in range(args.runs)]
-    finally:
-        server.terminate()
-        server.wait(10)
+class Server:
+    """A server process (pinned to core 0 unless `core` is None) while measured."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], port: int,
+                 health: str | None, core: int | None = 0) -> None:
+        self.argv, self.env, self.port, self.health, self.core = argv, env, port, health, core
+
+    def __enter__(self) -> str:
+        argv = pinned(self.core, self.argv) if self.core is not None else self.argv
+        self.process = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        wait_up(f"http://127.0.0.1:{self.port}{self.health or '/rpc'}",
+                accept_status=self.health is None)
+        return f"http://127.0.0.1:{self.port}/rpc"
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:  # a peer's database thread may hold it
+            self.process.kill()
+            self.process.wait(10)
 
 
-def summary(figures: list[float]) -> str:
-    return (f"{statistics.median(figures):9.0f} req/s "
-            f"(min {min(figures):.0f}, max {max(figures):.0f})")
-
-
-def codec_figures() -> str:
-    """json against orjson on a page of 1000 report rows, both ways."""
-    import orjson
-
-    rows = [{"session_id": f"a5{i:08x}", "orig_clients_id": i % 97, "orig_rates_code": "3706",
-             "orig_clients_name": f"Client \u00e9 {i}", "duration": i * 7, "quantity": 1,
-             "session_start_time": "2026-11-23 10:00:00"} for i in range(1000)]
-    page = {"jsonrpc": "2.0", "result": rows, "id": 1}
-    text = json.dumps(page)
-
-    def best(fn: object, n: int = 50) -> float:
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            for _ in range(n):
-                fn()  # type: ignore[operator]
-            times.append((time.perf_counter() - start) / n)
-        return min(times)
-
-    lines = []
-    for name, slow, fast in (("encode", lambda: json.dumps(page), lambda: orjson.dumps(page)),
-                             ("decode", lambda: json.loads(text), lambda: orjson.loads(text))):
-        a, b = best(slow), best(fast)
-        lines.append(f"{name} 1000 rows: json {a * 1e3:.2f} ms, orjson {b * 1e3:.2f} ms "
-                     f"(orjson {a / b:.1f}x faster)")
-    return "\n".join(lines)
+def measure(server: Server, workloads: dict[str, str], key: str | None,
+            args: argparse.Namespace, workdir: Path, core: int | None = 1
+            ) -> dict[str, list[float]]:
+    """Each workload's runs, in calls/s."""
+    figures = {}
+    with server as url:
+        for name, body in workloads.items():
+            per_request = BATCH if name.endswith(f"x{BATCH}") else 1
+            wrk(url, body, key, args, 1, workdir, core)  # warm-up
+            figures[name] = [per_request * wrk(url, body, key, args, args.seconds, workdir,
+                                               core) for _ in range(args.runs)]
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", action="store_true",
+                        help="also measure `serve --workers 2` against one worker")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -111,24 +133,57 @@ def main() -> None:
                                "admin", "--rate-limit", "unlimited"], env=env, cwd=workdir,
                               capture_output=True, text=True, check=True)
         key = made.stdout.strip().splitlines()[-1]
-        results: dict[str, list[float]] = {}
-        for name, loop in (("bare aiohttp, asyncio loop", "asyncio"),
-                           ("bare aiohttp, uvloop", "uvloop")):
+        results: dict[str, dict[str, list[float]]] = {}
+        peer_bodies = bodies("read", None)
+        for name, script in (("bare", "bare.py"), ("jsonrpcserver", "jsonrpcserver_aiohttp.py"),
+                             ("fastapi-jsonrpc", "fastapi_jsonrpc_uvicorn.py")):
             port = free_port()
-            results[name] = measure(name, [sys.executable, str(ROOT / "bench/bare_server.py"),
-                                           str(port), loop], env, port, None, args, workdir)
-        port = free_port()
-        gateway_env = {**env, "GATEWAY_PORT": str(port), "GATEWAY_HOST": "127.0.0.1"}
-        results["gateway: authenticated ping"] = measure(
-            "gateway", [sys.executable, "-m", "gateway", "serve"], gateway_env, port, key,
-            args, workdir)
-    baseline = statistics.median(results["bare aiohttp, asyncio loop"])
-    print(f"{args.runs} runs of {args.seconds} s, {args.connections} connections, "
-          "server on core 0, wrk on core 1")
-    for name, figures in results.items():
-        print(f"{name:30s} {summary(figures)}  "
-              f"ratio {statistics.median(figures) / baseline:.2f}")
-    print(codec_figures())
+            argv = [sys.executable, str(PEERS / script), str(port), str(workdir / "bench.db")]
+            results[name] = measure(Server(argv, env, port, None), peer_bodies, None, args,
+                                    workdir)
+
+        def gateway(workers: int, core: int | None) -> Server:
+            port = free_port()
+            return Server([sys.executable, "-m", "gateway", "serve", "--workers", str(workers)],
+                          {**env, "GATEWAY_PORT": str(port), "GATEWAY_HOST": "127.0.0.1"},
+                          port, "/healthz", core)
+
+        gateway_bodies = bodies("tenants.list", [1, 0])
+        results["gateway"] = measure(gateway(1, 0), gateway_bodies, key, args, workdir)
+        if args.workers:
+            read = {"read": gateway_bodies["read"]}
+            results["gateway, 1 worker, unpinned"] = measure(gateway(1, None), read, key, args,
+                                                             workdir, None)
+            results["gateway, 2 workers, unpinned"] = measure(gateway(2, None), read, key, args,
+                                                              workdir, None)
+    figures = figures_of(results)
+    print(f"{args.runs} runs of {args.seconds:g} s, {args.connections} connections; "
+          "calls/s (a batch's requests/s x 100); servers on core 0, wrk on core 1")
+    emit(figures)
+
+
+def figures_of(results: dict[str, dict[str, list[float]]]) -> list[Figure]:
+    """Every server against the bare handler, and the gateway's targets (issue of serving
+    speed): ping at least 0.5x bare, a batch at least 10x its single rate, ahead of both
+    peers on every workload, and 2 workers at least 1.3x one."""
+    def figure(name: str, workload: str, base: str, base_workload: str,
+               target: float | None = None) -> Figure:
+        return Figure(BENCH, f"{name}: {workload}", "calls/s", tuple(results[name][workload]),
+                      f"{base}: {base_workload}", tuple(results[base][base_workload]), True,
+                      target)
+
+    gateway = "gateway"
+    out = [figure(name, workload, "bare", workload,
+                  0.5 if (name, workload) == (gateway, "ping") else None)
+           for name in ("jsonrpcserver", "fastapi-jsonrpc", gateway)
+           for workload in results[name]]
+    out += [figure(gateway, f"{w} x{BATCH}", gateway, w, 10.0) for w in ("ping", "read")]
+    out += [figure(gateway, workload, peer, workload, 1.0)
+            for peer in ("jsonrpcserver", "fastapi-jsonrpc") for workload in results[peer]]
+    if "gateway, 2 workers, unpinned" in results:
+        out.append(figure("gateway, 2 workers, unpinned", "read", "gateway, 1 worker, unpinned",
+                          "read", 1.3))
+    return out
 
 
 if __name__ == "__main__":

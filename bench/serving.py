@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import time
+import urllib.error
 import urllib.request
 
 
@@ -19,12 +20,17 @@ def pinned(core: int, argv: list[str]) -> list[str]:
     return ["taskset", "-c", str(core), *argv] if shutil.which("taskset") else argv
 
 
-def wait_up(url: str, timeout: float = 60) -> None:
+def wait_up(url: str, timeout: float = 60, accept_status: bool = False) -> None:
+    """Wait until `url` answers 200 (any HTTP status with `accept_status`)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(url, timeout=1)
             return
+        except urllib.error.HTTPError:
+            if accept_status:
+                return
+            time.sleep(0.1)
         except OSError:
             time.sleep(0.1)
     raise SystemExit(f"server did not come up: {url}")

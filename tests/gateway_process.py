@@ -65,6 +65,12 @@ class Gateway:
         self.process.wait(10)
 
     def stop(self) -> None:
+        """SIGTERM, and SIGKILL after 10 s (a test that failed may leave it stuck)."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(10)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+                raise

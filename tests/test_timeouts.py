@@ -10,13 +10,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
-from conftest import make_config, post
+from conftest import database_url, make_config, post
 from marshmallow import Schema
 
 from gateway.core import roles
 from gateway.core.config import Config
+from gateway.storage import backend_for
+from gateway.storage.postgresql import CLOSE_WAIT_S
 from methods import all_methods
 from methods.context import Context, Methods, Params, RpcMethod
 
@@ -121,3 +124,18 @@ async def test_a_batch_of_slow_calls_leaves_connections_to_others(
     _, answers, headers = await batch
     assert sorted(answers, key=lambda a: a["id"]) == [
         timed_out(i, headers["X-Request-Id"]) for i in range(1, 41)]
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+async def test_closing_postgresql_cuts_a_statement_that_does_not_end(tmp_path: Path) -> None:
+    """A statement the server runs on (its cancel request was lost) does not keep the
+    store from closing: the pool's connections are cut after CLOSE_WAIT_S."""
+    db = backend_for(database_url(tmp_path))
+    await db.open()
+    running = asyncio.create_task(db.fetch_one(ENDLESS))
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    await db.close()
+    assert CLOSE_WAIT_S <= time.monotonic() - started < CLOSE_WAIT_S + 2
+    with pytest.raises(asyncpg.ConnectionDoesNotExistError):  # its connection was cut
+        await running

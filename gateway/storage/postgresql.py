@@ -127,6 +127,9 @@ def without_password(dsn: str) -> str:
         netloc=f"{user.split(':', 1)[0]}:***@{host}"))
 
 
+CLOSE_WAIT_S = 5.0
+
+
 class PostgreSQLBackend(Delegating):
     dialect = DIALECT
     engine = DIALECT.name
@@ -156,9 +159,14 @@ class PostgreSQLBackend(Delegating):
             raise
 
     async def close(self) -> None:
+        """Close the pools; connections still busy after CLOSE_WAIT_S are cut (a statement
+        whose cancel request reached the server before the statement did runs on)."""
         for pool in (self._pool, self._health):
             if pool is not None:
-                await pool.close()
+                try:
+                    await asyncio.wait_for(pool.close(), CLOSE_WAIT_S)
+                except TimeoutError:
+                    pool.terminate()
         self._pool = self._health = None
 
     async def ping(self) -> None:
