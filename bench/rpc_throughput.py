@@ -68,7 +68,7 @@ def wrk(url: str, body: str, key: str | None, args: argparse.Namespace, seconds:
                       f"wrk.headers = {{{headers}}}\n")
     argv = ["wrk", "-t1" if core is not None else "-t2", f"-c{args.connections}",
             f"-d{seconds:g}s", "-s", str(script), url]
-    out = subprocess.run(pinned(core, argv) if core is not None else argv,
+    out = subprocess.run(pinned(core, argv),
                          capture_output=True, text=True, check=True).stdout
     if re.search(r"Non-2xx or 3xx responses: (\d+)", out) or "Socket errors" in out:
         raise SystemExit(f"errors during the run against {url}:\n{out}")
@@ -85,9 +85,8 @@ class Server:
         self.argv, self.env, self.port, self.health, self.core = argv, env, port, health, core
 
     def __enter__(self) -> str:
-        argv = pinned(self.core, self.argv) if self.core is not None else self.argv
-        self.process = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(pinned(self.core, self.argv), env=self.env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_up(f"http://127.0.0.1:{self.port}{self.health or '/rpc'}",
                 accept_status=self.health is None)
         return f"http://127.0.0.1:{self.port}/rpc"

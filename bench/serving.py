@@ -15,9 +15,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def pinned(core: int, argv: list[str]) -> list[str]:
-    """`argv` run on one core (when `taskset` is there)."""
-    return ["taskset", "-c", str(core), *argv] if shutil.which("taskset") else argv
+def pinned(core: int | None, argv: list[str]) -> list[str]:
+    """`argv` run on one core (when `taskset` is there); on any core for None."""
+    if core is None or not shutil.which("taskset"):
+        return argv
+    return ["taskset", "-c", str(core), *argv]
 
 
 def wait_up(url: str, timeout: float = 60, accept_status: bool = False) -> None:

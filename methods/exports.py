@@ -181,7 +181,7 @@ class Runner:
             async with _gzip_writer(partial) as (write, sizes):
                 calculated = await kind.export(await self._context(row), params, write)
             if not await self._renewed(report_id, attempt):  # then the lease lasts for the move
-                partial.unlink()
+                partial.unlink(missing_ok=True)
                 return
             partial.replace(path)
         except (asyncio.CancelledError, GeneratorExit):

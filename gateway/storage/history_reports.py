@@ -58,13 +58,13 @@ async def release(conn: Connection, report_id: int, attempt: int) -> None:
 
 async def complete(conn: Connection, report_id: int, attempt: int, *, completed: int,
                    file_name: str, file_size: int, download_size: int,
-                   calculated: dict[str, Any]) -> bool:
-    """Whether the worker of `attempt` still held the job, which is now completed."""
-    return await conn.execute(
+                   calculated: dict[str, Any]) -> None:
+    """The job completed, if the worker of `attempt` still holds it."""
+    await conn.execute(
         "UPDATE history_reports SET status = ?, completed = ?, file_name = ?, file_size = ?, "
         "download_size = ?, calculated_data = ?, error = NULL, lease_until = NULL" + _HELD,
         (COMPLETED, completed, file_name, file_size, download_size,
-         orjson.dumps(calculated).decode(), report_id, attempt, RUNNING)) == 1
+         orjson.dumps(calculated).decode(), report_id, attempt, RUNNING))
 
 
 async def fail(conn: Connection, report_id: int, attempt: int, error: str) -> None:
