@@ -67,7 +67,7 @@ def wrk(url: str, body: str, key: str | None, args: argparse.Namespace, seconds:
     script.write_text(f"wrk.method = \"POST\"\nwrk.body = {json.dumps(body)}\n"
                       f"wrk.headers = {{{headers}}}\n")
     argv = ["wrk", "-t1" if core is not None else "-t2", f"-c{args.connections}",
-            f"-d{seconds:g}s", "-s", str(script), url]
+            "--timeout", "30s", f"-d{seconds:g}s", "-s", str(script), url]
     out = subprocess.run(pinned(core, argv),
                          capture_output=True, text=True, check=True).stdout
     if re.search(r"Non-2xx or 3xx responses: (\d+)", out) or "Socket errors" in out:

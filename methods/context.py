@@ -53,6 +53,8 @@ class RpcMethod:
     summary: str
     result: Mapping[str, Any] = field(default_factory=dict)  # JSON Schema of the result
     errors: tuple[type[GatewayError], ...] = ()
+    # Whether the call timeout bounds it: false only for what never waits on the database.
+    timed: bool = True
 
 
 Methods = Mapping[str, RpcMethod]

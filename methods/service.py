@@ -25,7 +25,7 @@ async def discover(context: Context, params: Params) -> dict[str, Any]:
 
 METHODS = {
     "ping": RpcMethod(ping, NoParams(), roles.EVERYONE, "Answers \"pong\": a health check.",
-                      result={"type": "string", "enum": ["pong"]}),
+                      result={"type": "string", "enum": ["pong"]}, timed=False),
     "rpc.discover": RpcMethod(discover, NoParams(), roles.EVERYONE,
                               "The OpenRPC document of this API.",
                               result={"type": "object", "required": ["openrpc", "info", "methods"],
@@ -35,5 +35,6 @@ METHODS = {
                                           "servers": {"type": "array",
                                                       "items": {"type": "object"}},
                                           "methods": {"type": "array",
-                                                      "items": {"type": "object"}}}}),
+                                                      "items": {"type": "object"}}}},
+                              timed=False),
 }

@@ -63,8 +63,8 @@ class ListParams(Schema):
 
 async def list_(context: Context, params: Params) -> dict[str, Any]:
     scope = context.caller.scope
-    rows = await store.subtree(context.db, scope, params["count"], params["offset"])
-    return paging.page([tenant_view(r) for r in rows], await store.subtree_size(context.db, scope))
+    rows, total = await store.subtree_page(context.db, scope, params["count"], params["offset"])
+    return paging.page([tenant_view(r) for r in rows], total)
 
 
 METHODS = {

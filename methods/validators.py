@@ -67,7 +67,8 @@ class Integer(fields.Integer):
         return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
 
     def _validated(self, value: Any) -> int:
-        number = super()._validated(value)
+        # a plain int (never a bool) needs none of marshmallow's numeric checks
+        number = value if type(value) is int else super()._validated(value)
         if not self.minimum <= number <= self.maximum:
             raise ValidationError(RANGE_MESSAGE.format(min=self.minimum, max=self.maximum))
         return number

@@ -45,9 +45,17 @@ async def endless_stream(context: Context, params: Params) -> None:
         await asyncio.sleep(0.01)
 
 
+async def slow_answer(context: Context, params: Params) -> str:
+    """Work that needs no database and takes longer than the call timeout."""
+    await asyncio.sleep(TIMEOUT_S * 2)
+    return "done"
+
+
 @pytest.fixture
 def methods() -> Methods:
     return {**all_methods(),
+            "slow_untimed": RpcMethod(slow_answer, NoParams(), roles.EVERYONE, "no database",
+                                      timed=False),
             "endless_query": RpcMethod(endless_query, NoParams(), roles.EVERYONE, "never ends"),
             "endless_stream": RpcMethod(endless_stream, NoParams(), roles.EVERYONE,
                                         "never ends")}
@@ -124,6 +132,28 @@ async def test_a_batch_of_slow_calls_leaves_connections_to_others(
     _, answers, headers = await batch
     assert sorted(answers, key=lambda a: a["id"]) == [
         timed_out(i, headers["X-Request-Id"]) for i in range(1, 41)]
+    # one deadline for the whole batch: 40 calls two at a time end with the first two
+    assert time.monotonic() - started < TIMEOUT_S * 3
+
+
+async def test_a_batch_member_whose_time_is_up_is_not_started_but_untimed_calls_run(
+        client: TestClient, admin_key: str) -> None:
+    """Two endless calls take the batch's whole time (two run at once); the third is then
+    not started and times out at once; `ping` and an untimed call still answer, the
+    untimed one after longer than the timeout."""
+    batch = [call("endless_query", 1), call("endless_query", 2), call("endless_query", 3),
+             call("ping", 4), call("slow_untimed", 5)]
+    started = time.monotonic()
+    status, answers, headers = await post(client, batch, admin_key)
+    took = time.monotonic() - started
+    assert status == 200
+    assert sorted(answers, key=lambda a: a["id"]) == [
+        timed_out(1, headers["X-Request-Id"]), timed_out(2, headers["X-Request-Id"]),
+        timed_out(3, headers["X-Request-Id"]), {"jsonrpc": "2.0", "id": 4, "result": "pong"},
+        {"jsonrpc": "2.0", "id": 5, "result": "done"}]
+    assert TIMEOUT_S * 3 <= took < TIMEOUT_S * 5  # the batch's time, then the slow call
+    status, answer, _ = await post(client, call("slow_untimed", 6), admin_key)
+    assert (status, answer) == (200, {"jsonrpc": "2.0", "id": 6, "result": "done"})
 
 
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)

@@ -6,6 +6,7 @@ IPv6 peer counts as its IPv4 address, so a dual-stack socket matches IPv4 lists.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Iterable
 
@@ -13,6 +14,12 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def networks(cidrs: Iterable[str]) -> tuple[IPNetwork, ...]:
+    return _parsed(tuple(cidrs))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """The lists in use (config, key allow-lists) are parsed once, not per request."""
     return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
 
 

@@ -50,17 +50,19 @@ async def create(conn: Connection, name: str, parent: Row, timezone: str) -> Row
     return created
 
 
-async def subtree(conn: Connection, scope: str, count: int, offset: int) -> list[Row]:
-    return await conn.fetch_all(
-        f"SELECT {_COLUMNS} FROM {_FROM} WHERE t.path LIKE ? || '%' "
-        "ORDER BY t.path LIMIT ? OFFSET ?", (scope, count, offset))
-
-
-async def subtree_size(conn: Connection, scope: str) -> int:
+async def subtree_page(conn: Connection, scope: str, count: int, offset: int
+                       ) -> tuple[list[Row], int]:
+    """One page of the subtree `scope`, in tree order, and the subtree's size: one
+    statement, unless the page is past the end (then the size is counted alone)."""
+    rows = await conn.fetch_all(
+        f"SELECT {_COLUMNS}, COUNT(*) OVER () AS total_count FROM {_FROM} "
+        "WHERE t.path LIKE ? || '%' ORDER BY t.path LIMIT ? OFFSET ?", (scope, count, offset))
+    if rows:
+        return rows, int(rows[0]["total_count"])
     row = await conn.fetch_one("SELECT COUNT(*) AS n FROM tenants WHERE path LIKE ? || '%'",
                                (scope,))
     assert row is not None
-    return int(row["n"])
+    return rows, int(row["n"])
 
 
 async def descendant_ids(conn: Connection, scope: str, tenant_id: int) -> list[int]:

@@ -17,8 +17,9 @@ from gateway.web import appkeys, dialects, views
 from gateway.web.auth import Authenticator
 from gateway.web.dispatch import Dispatcher
 from gateway.web.metrics import Metrics
-from gateway.web.middlewares import add_request_id, request_id, timing
+from gateway.web.middlewares import add_request_id, request_id
 from gateway.web.ratelimit import RateLimiter
+from gateway.web.request_ids import RequestIds
 from methods import all_methods
 from methods.context import Methods
 from methods.exports import ExportKind, Runner
@@ -71,13 +72,13 @@ def create_app(config: Config, methods: Methods | None = None,
     if export_kinds is None:
         export_kinds = EXPORTS
     limits = config.limits
-    # request_id outermost: every answer, the generic error included, carries the id.
-    app = web.Application(middlewares=[request_id, timing],
+    app = web.Application(middlewares=[request_id],
                           client_max_size=max(limits.body_bytes, limits.ingest_body_bytes))
     app[appkeys.CONFIG] = config
     app[appkeys.METHODS] = methods
     app[appkeys.EXPORT_KINDS] = export_kinds
     app[appkeys.IN_FLIGHT] = [0]
+    app[appkeys.REQUEST_IDS] = RequestIds()
     app[appkeys.METRICS] = Metrics()
     app[appkeys.DISPATCHER] = Dispatcher(methods, limits.call_timeout_s, limits.response_bytes,
                                          limits.batch_parallel, app[appkeys.METRICS].call)

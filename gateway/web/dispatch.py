@@ -1,8 +1,14 @@
 """From a parsed JSON-RPC body to the response objects.
 
 jsonrpcserver 5 validates a batch as a whole, so each member is checked here first: a bad
-member answers its own `-32600` and only well-formed requests reach jsonrpcserver, which
-calls them concurrently (`asyncio.gather`) with the context as first argument. Every
+member answers its own `-32600`, and each well-formed request goes through jsonrpcserver's
+own steps for one request (the method looked up, the arguments bound to its signature,
+the call, the response), with the context as first argument. A single request is awaited
+in the request's own task; a batch's members are run by at most `limits.batch_parallel`
+tasks, in order, so that one batch of heavy reports leaves database connections to
+everyone else. Every call that touches the database is bounded by the call timeout,
+counted from the request's start for every member of a batch (a member waiting for its
+turn is inside it); `ping` and `rpc.discover` are not (decisions 8). Every
 handler is wrapped so that nothing escapes to jsonrpcserver as an exception (it would copy
 `str(exc)` into the answer): errors become envelopes in `errors.to_error_object`.
 
@@ -15,16 +21,16 @@ answer without bound.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import functools
 import inspect
 import logging
-from typing import Any, AsyncContextManager, Callable
+from typing import Any, Callable
 
 import orjson
 from jsonrpcserver import Error, Result, Success
-from jsonrpcserver.async_main import dispatch_to_response
+from jsonrpcserver.async_dispatcher import dispatch_request
+from jsonrpcserver.dispatcher import create_request, not_notification, to_response
 from jsonrpcserver.response import to_serializable
 from marshmallow import Schema, ValidationError, fields
 
@@ -136,8 +142,14 @@ async def invoke(name: str, method: RpcMethod, context: Context, args: tuple[Any
     if context.caller.role not in method.roles:
         raise Forbidden(f"the role {context.caller.role!r} may not call {name}")
     params = bind_params(method, args, kwargs)
+    if not method.timed:
+        return await method.handler(context, params)
+    deadline = _deadline.get(None)
+    if deadline is not None and asyncio.get_running_loop().time() >= deadline:
+        raise Timeout(timeout_s, context.request_id)  # its batch's time is up: not started
     try:
-        async with asyncio.timeout(timeout_s), _turns.get(_ANY_TIME):
+        async with (asyncio.timeout(timeout_s) if deadline is None
+                    else asyncio.timeout_at(deadline)):
             return await method.handler(context, params)
     except TimeoutError:
         raise Timeout(timeout_s, context.request_id) from None
@@ -161,11 +173,8 @@ class Budget:
 
 # The budget of the request being dispatched; the tasks of a batch's members share it.
 _budget: contextvars.ContextVar[Budget] = contextvars.ContextVar("response_budget")
-# The calls of the batch being dispatched that may run at once (`limits.batch_parallel`):
-# one batch of heavy reports must leave database connections to everyone else. A call
-# waiting for its turn is inside its own timeout.
-_turns: contextvars.ContextVar[AsyncContextManager[Any]] = contextvars.ContextVar("turns")
-_ANY_TIME = contextlib.nullcontext()
+# When the calls of the batch being dispatched time out (the event loop's clock).
+_deadline: contextvars.ContextVar[float] = contextvars.ContextVar("deadline")
 
 
 def wrap(name: str, method: RpcMethod, timeout_s: float, observe: Observe) -> Callable[..., Any]:
@@ -240,26 +249,35 @@ class Dispatcher:
                 valid.append(member)
         # this request's only: a kept-alive connection serves its requests in one task
         budget = _budget.set(Budget(self.response_bytes))
-        turns = _turns.set(asyncio.Semaphore(self.parallel) if len(valid) > self.parallel
-                           else _ANY_TIME)
         try:
             answered = await self._run(valid, context) if valid else []
         finally:
             _budget.reset(budget)
-            _turns.reset(turns)
         responses = early + answered
         if not isinstance(body, list):
             return responses[0] if responses else None
         return responses or None
 
-    async def _run(self, requests: list[dict[str, Any]], context: Context) -> list[Response]:
-        # Members are parsed and checked already: jsonrpcserver's own parsing and
-        # validation steps are handed the list unchanged.
-        out = await dispatch_to_response(
-            requests, self.wrapped, context=context,  # type: ignore[arg-type]
-            deserializer=_unchanged, validator=_unchanged, post_process=to_serializable)
-        return list(out) if out is not None else []
+    async def _run(self, members: list[dict[str, Any]], context: Context) -> list[Response]:
+        requests = [create_request(member) for member in members]
+        methods: Any = self.wrapped  # jsonrpcserver's `Methods`: name -> function
+        done: list[Any]  # (request, result) pairs, in the members' order
+        if len(requests) == 1:
+            done = [await dispatch_request(methods, context, requests[0])]
+        else:
+            done = [None] * len(requests)
+            turns = iter(range(len(requests)))
 
+            async def take_turns() -> None:
+                for i in turns:
+                    done[i] = await dispatch_request(methods, context, requests[i])
 
-def _unchanged(parsed: Any) -> Any:
-    return parsed
+            deadline = _deadline.set(asyncio.get_running_loop().time() + self.timeout_s)
+            try:
+                await asyncio.gather(*(take_turns() for _ in range(min(self.parallel,
+                                                                       len(requests)))))
+            finally:
+                _deadline.reset(deadline)
+        # to_serializable's declared type is wider than what a single response gives
+        return [to_serializable(to_response(*d))  # type: ignore[misc]
+                for d in done if not_notification(d)]

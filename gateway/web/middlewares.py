@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -20,12 +19,16 @@ HEADER = "X-Request-Id"
 
 @web.middleware
 async def request_id(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Give every request an id; turn anything unexpected into the generic error.
+    """Give every request an id, time it, and turn anything unexpected into the generic
+    error.
 
-    Outermost middleware: whatever a route raises that is not an HTTP answer is logged
-    with its traceback and the id, and the client gets only the generic message.
+    The only middleware: whatever a route raises that is not an HTTP answer is logged
+    with its traceback and the id, and the client gets only the generic message. Each
+    request's duration goes to the app's metrics by route.
     """
-    request[REQUEST_ID] = uuid.uuid4().hex
+    app = request.app
+    request[REQUEST_ID] = app[appkeys.REQUEST_IDS]()
+    started = time.perf_counter()
     try:
         return await handler(request)
     except (web.HTTPException, ConnectionResetError):
@@ -35,21 +38,12 @@ async def request_id(request: web.Request, handler: Handler) -> web.StreamRespon
                       request[REQUEST_ID])
         body = {"jsonrpc": "2.0", "error": internal_error(request[REQUEST_ID]), "id": None}
         return web.json_response(body, status=500)
+    finally:
+        resource = request.match_info.route.resource
+        app[appkeys.METRICS].request_took(resource.canonical if resource is not None
+                                          else "unmatched", time.perf_counter() - started)
 
 
 async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
     """`on_response_prepare`: the id on every response, errors and streams included."""
-    response.headers[HEADER] = request.get(REQUEST_ID) or uuid.uuid4().hex
-
-
-@web.middleware
-async def timing(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Each request's duration, by route, into the app's metrics."""
-    started = time.perf_counter()
-    try:
-        return await handler(request)
-    finally:
-        resource = request.match_info.route.resource
-        route = resource.canonical if resource is not None else "unmatched"
-        request.app[appkeys.METRICS].duration.labels(route).observe(
-            time.perf_counter() - started)
+    response.headers[HEADER] = request.get(REQUEST_ID) or request.app[appkeys.REQUEST_IDS]()

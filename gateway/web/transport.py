@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any, AsyncIterator
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -82,18 +81,22 @@ async def json_body(request: web.Request, caller: Caller) -> Any:
     return parse(await read_body(request, body_limit(request.app, caller.role)))
 
 
-@asynccontextmanager
-async def slot(request: web.Request) -> AsyncIterator[None]:
-    """A place among the requests in flight, or 503 busy."""
-    limit = request.app[appkeys.CONFIG].limits.concurrency
-    in_flight = request.app[appkeys.IN_FLIGHT]
-    if in_flight[0] >= limit:
-        raise Busy(f"{limit} requests are already in flight (the concurrency limit)", 1000)
-    in_flight[0] += 1
-    try:
-        yield
-    finally:
-        in_flight[0] -= 1
+class slot:
+    """A place among the requests in flight, or 503 busy (a class, not a generator:
+    every request enters one)."""
+
+    def __init__(self, request: web.Request) -> None:
+        self.limit = request.app[appkeys.CONFIG].limits.concurrency
+        self.in_flight = request.app[appkeys.IN_FLIGHT]
+
+    async def __aenter__(self) -> None:
+        if self.in_flight[0] >= self.limit:
+            raise Busy(f"{self.limit} requests are already in flight (the concurrency limit)",
+                       1000)
+        self.in_flight[0] += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.in_flight[0] -= 1
 
 
 def client_ip(request: web.Request) -> str:
