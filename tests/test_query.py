@@ -14,7 +14,7 @@ from gateway.query import run
 from gateway.query.select import Column, Order, Select
 from gateway.query.zones import format_local, local_time, offsets
 from gateway.storage.sources import Filter, Source
-from gateway.storage.sql import Sql, starts_with
+from gateway.storage.sql import Sql, matching, starts_with
 from gateway.web import appkeys
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
@@ -166,6 +166,47 @@ async def test_starts_with_matches_wildcards_literally(db: Any) -> None:
         select = Select(source, [n], where=[Filter(starts_with(Sql("v.name"), prefix))],
                         order=[Order(n)])
         assert [r["n"] for r in await run.fetch(db, select, 100)] == expected
+
+
+# Texts around the prefixes below: case, a letter past ASCII, the last code points before
+# and after the surrogates, and the last code point of all.
+PREFIXED = ["ab", "ab1", "AB2", "abz", "ab\uffff", "ac", "a", "äb", "x\ud7ff", "x\ud7ffy",
+            "x\ue000", "z\U0010ffff", "z\U0010ffff1", "+37061"]
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    ("ab", ["ab", "ab1", "abz", "ab\uffff"]),  # case counts, on every engine
+    ("AB", ["AB2"]),
+    ("a", ["ab", "ab1", "abz", "ab\uffff", "ac", "a"]),
+    ("ä", ["äb"]),
+    ("x\ud7ff", ["x\ud7ff", "x\ud7ffy"]),  # its successor is past the surrogates
+    ("z\U0010ffff", ["z\U0010ffff", "z\U0010ffff1"]),  # no successor: the match alone
+    ("+3706", ["+37061"]),
+    ("ab%", ["ab", "ab1", "abz", "ab\uffff"]),
+    ("a%1", ["ab1"]),
+    ("%1", ["ab1", "z\U0010ffff1", "+37061"]),
+])
+async def test_a_prefix_matches_by_code_point_what_starts_with_it(
+        db: Any, pattern: str, expected: list[str]) -> None:
+    """MOR's number patterns (`matching`): the text before the first `%` is found as a
+    range by code point as well, which must keep every match and add none."""
+    source = _values([("x", name, i) for i, name in enumerate(PREFIXED)])
+    n = Column("n", Sql("v.n"))
+    select = Select(source, [n], where=[Filter(matching(Sql("v.name"), pattern))],
+                    order=[Order(n)])
+    assert [PREFIXED[r["n"]] for r in await run.fetch(db, select, 100)] == expected
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+async def test_a_number_prefix_is_found_through_the_index_of_numbers(db: Any) -> None:
+    """The calls of a number prefix are read from the index of originating numbers, not
+    by reading every call of the window (migration 0013)."""
+    where = starts_with(Sql("o.dst"), "3706")
+    plan = await db.fetch_all(
+        "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM sessions s JOIN legs o "
+        "ON o.session_id = s.id AND o.role = 'orig' WHERE s.setup_time BETWEEN ? AND ? "
+        f"AND {where.text}", (0, 2 ** 40, *where.params))
+    assert any("USING INDEX legs_orig_dst (dst>? AND dst<?)" in row["detail"] for row in plan)
 
 
 def test_a_fragment_cannot_be_pasted_as_text() -> None:

@@ -15,6 +15,7 @@ from gateway.storage import migrations
 from gateway.storage.backend import (Connection, DatabaseUnavailable, Delegating, Params, Record,
                                      Row, WriteConflict)
 from gateway.storage.dialect import Dialect
+from gateway.storage.sql import CODE_POINT
 
 # Batch members run concurrently (up to the batch limit); beyond the pool they queue.
 POOL_MIN, POOL_MAX = 1, 10
@@ -30,7 +31,9 @@ DIALECT = Dialect(name="postgresql", collation=' COLLATE "C"', native_rollup=Tru
 
 @functools.lru_cache(maxsize=1024)
 def numbered(sql: str) -> str:
-    """`?` placeholders as `$1, $2, ...`, leaving string literals alone."""
+    """`?` placeholders as `$1, $2, ...`, leaving string literals alone; a comparison
+    marked as by code point in the "C" collation."""
+    sql = sql.replace(CODE_POINT, DIALECT.collation)
     out, n, quoted = [], 0, False
     for char in sql:
         if char == "'":

@@ -49,19 +49,41 @@ def between(expr: Sql, low: Any, high: Any) -> Sql:
     return Sql(f"{expr.text} BETWEEN ? AND ?", (*expr.params, low, high))
 
 
+# Marks a text comparison that must be by code point: each backend writes its collation
+# for it (SQLite's BINARY needs nothing; PostgreSQL's database collation may not be "C").
+CODE_POINT = "/*code point*/"
+
+
 def starts_with(expr: Sql, prefix: str) -> Sql:
-    """A prefix match; `%` and `_` in `prefix` match themselves."""
+    """A prefix match; `%` and `_` in `prefix` match themselves, and case counts. The
+    match is also a range of text by code point, which an index of the column finds."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Sql(f"{expr.text} LIKE ? ESCAPE '\\'", (*expr.params, escaped + "%"))
+    like = Sql(f"{expr.text} LIKE ? ESCAPE '\\'", (*expr.params, escaped + "%"))
+    return _within_prefix(expr, prefix, like)
+
+
+def _within_prefix(expr: Sql, prefix: str, match: Sql) -> Sql:
+    """`match`, and the range of text that every value starting with `prefix` is in (the
+    prefix, up to the prefix with its last character's successor)."""
+    code = ord(prefix[-1]) + 1 if prefix else 0x110000
+    if 0xD800 <= code < 0xE000:
+        code = 0xE000  # no text holds a surrogate
+    if code > 0x10FFFF:
+        return match
+    upper = prefix[:-1] + chr(code)
+    text = f"{expr.text}{CODE_POINT}"
+    return Sql(f"{text} >= ? AND {text} < ? AND {match.text}",
+               (*expr.params, prefix, *expr.params, upper, *match.params))
 
 
 def matching(expr: Sql, pattern: str) -> Sql:
     """MOR's match: `%` in `pattern` is a wildcard (`_` matches itself); otherwise a
-    prefix."""
+    prefix. The text before the first `%` is a prefix every match starts with."""
     if "%" not in pattern:
         return starts_with(expr, pattern)
     escaped = pattern.replace("\\", "\\\\").replace("_", "\\_")
-    return Sql(f"{expr.text} LIKE ? ESCAPE '\\'", (*expr.params, escaped))
+    like = Sql(f"{expr.text} LIKE ? ESCAPE '\\'", (*expr.params, escaped))
+    return _within_prefix(expr, pattern.split("%", 1)[0], like)
 
 
 def when(condition: Sql, expr: Sql) -> Sql:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
@@ -85,11 +86,14 @@ def row_keys(params: Params) -> list[str]:
 
 async def _sums(context: Context, selects: Sequence[Select],
                 names: list[str]) -> dict[Key, Sums]:
-    """Every group's sums, merged from rows per currency and UTC day."""
+    """Every group's sums, merged from rows per currency and UTC day. The statements (the
+    calls, and for the operator the carriers' charges) run at once, each on a connection
+    of its own; their rows add into the same groups in whatever order they come."""
     groups: dict[Key, Sums] = {}
     limit = context.config.limits.report_rows
     width = len(names)
-    for select in selects:
+
+    async def add(select: Select) -> None:
         columns = [c.name for c in select.columns]
         day, currency = columns.index(UTC_DAY), columns.index(CURRENCY)
         counts = [(name, columns.index(name)) for name in COUNTS if name in columns]
@@ -102,6 +106,14 @@ async def _sums(context: Context, selects: Sequence[Select],
                     raise run.too_large(limit)
                 sums = groups[key] = Sums()
             sums.add(row, counts, money, row[currency], row[day])
+
+    tasks = [asyncio.ensure_future(add(select)) for select in selects]
+    try:
+        await asyncio.gather(*tasks)
+    finally:  # one failed (too many rows): the other stops too, and gives its reader back
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return groups
 
 
