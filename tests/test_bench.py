@@ -35,3 +35,17 @@ def test_a_shared_module_imports(module: str) -> None:
     done = subprocess.run([sys.executable, "-c", f"import {module[:-3]}"], cwd=BENCH,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_one_benchmark_command_starts_and_names_every_script() -> None:
+    """`python -m bench` runs every command-line script above (its `--only` names them)."""
+    done = subprocess.run([sys.executable, "-m", "bench", "--help"], cwd=BENCH.parent,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: python -m bench")
+    sys.path.insert(0, str(BENCH))
+    try:
+        from bench.__main__ import BENCHMARKS
+    finally:
+        sys.path.remove(str(BENCH))
+    assert sorted(b.script for b in BENCHMARKS) == SCRIPTS

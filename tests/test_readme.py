@@ -110,8 +110,8 @@ def sh_blocks(path: Path) -> list[str]:
 # (which the fixture below follows), and the benchmark commands of docs/performance.md
 # (minutes each; bench/ runs them and its tests check them).
 QUICK_START = (README, 0)
-BENCHMARKS = re.compile(r"^(\.venv/bin/python bench/\w+\.py|/usr/bin/time -v \.venv/bin/gateway "
-                        r"demo --calls \d+)(\s+#.*)?$")
+BENCHMARKS = re.compile(r"^(\.venv/bin/python (bench/\w+\.py|-m bench)( --[\w-]+( \w+)?)*"
+                        r"|/usr/bin/time -v \.venv/bin/gateway demo --calls \d+)(\s+#.*)?$")
 
 
 def examples() -> list[tuple[str, str]]:
