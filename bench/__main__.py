@@ -54,6 +54,7 @@ BENCHMARKS = [
     Benchmark("video sessions", "video_sessions.py", ("--quick",), (), 120),
     Benchmark("history export", "history_export.py", ("--quick",), (), 120),
     Benchmark("aggregate", "aggregate.py", ("--quick",), ("--full",), 240),
+    Benchmark("memory under load", "memory_under_load.py", ("--quick",), (), 120),
 ]
 
 

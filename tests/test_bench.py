@@ -19,7 +19,8 @@ SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if p.name not in SHARED | {"
 def test_every_script_is_a_command_or_a_shared_module() -> None:
     assert SCRIPTS == ["active_sessions.py", "aggregate.py", "history_export.py",
                        "import_throughput.py", "ingest_throughput.py", "ingest_under_load.py",
-                       "record_validation.py", "rpc_throughput.py", "video_sessions.py"]
+                       "memory_under_load.py", "record_validation.py", "rpc_throughput.py",
+                       "video_sessions.py"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
