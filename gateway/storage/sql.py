@@ -65,7 +65,9 @@ def starts_with(expr: Sql, prefix: str) -> Sql:
 def _within_prefix(expr: Sql, prefix: str, match: Sql) -> Sql:
     """`match`, and the range of text that every value starting with `prefix` is in (the
     prefix, up to the prefix with its last character's successor)."""
-    code = ord(prefix[-1]) + 1 if prefix else 0x110000
+    if not prefix:
+        return match
+    code = ord(prefix[-1]) + 1
     if 0xD800 <= code < 0xE000:
         code = 0xE000  # no text holds a surrogate
     if code > 0x10FFFF:

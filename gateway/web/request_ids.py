@@ -15,4 +15,4 @@ class RequestIds:
         self.counter = itertools.count()
 
     def __call__(self) -> str:
-        return f"{self.prefix}{next(self.counter) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+        return f"{self.prefix}{next(self.counter):016x}"

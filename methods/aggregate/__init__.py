@@ -107,6 +107,9 @@ async def _sums(context: Context, selects: Sequence[Select],
                 sums = groups[key] = Sums()
             sums.add(row, counts, money, row[currency], row[day])
 
+    if len(selects) == 1:
+        await add(selects[0])
+        return groups
     tasks = [asyncio.ensure_future(add(select)) for select in selects]
     try:
         await asyncio.gather(*tasks)
