@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 
 from gateway.core import clock, roles
 from gateway.core.errors import InvalidParams, Unprocessable
-from gateway.storage import Connection, Row
+from gateway.storage import Connection, Row, WriteConflict
 from gateway.storage import tenants as store
 from methods import audited, json_schemas, paging
 from methods.context import Context, Params, RpcMethod
@@ -42,6 +42,13 @@ class CreateParams(Schema):
 
 
 async def create(context: Context, params: Params) -> dict[str, Any]:
+    try:
+        return await _create(context, params)
+    except WriteConflict:  # the same name was created at once: run again, it sees it exists
+        return await _create(context, params)
+
+
+async def _create(context: Context, params: Params) -> dict[str, Any]:
     async with context.db.transaction() as conn:
         parent = await tenant_in_scope(conn, context, "parent",
                                        params["parent"] or context.caller.tenant)

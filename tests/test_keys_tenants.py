@@ -3,6 +3,7 @@ credentials", "The shared error envelope")."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from typing import Any
@@ -113,6 +114,20 @@ async def test_tenants_create_existing_name_is_a_logical_error(rpc):
         "jsonrpc": "2.0", "id": 1,
         "error": {"code": 422, "message": f"tenant-exists: {message}",
                   "data": {"code": "tenant-exists", "message": message}}}
+
+
+async def test_tenants_created_at_once_under_one_name_give_one_tenant(rpc):
+    """Eight creates of one name at the same moment: one creates it, the seven others are
+    told it exists (on PostgreSQL the losers collide on the name and run again)."""
+    answers = await asyncio.gather(*(rpc("tenants.create", {"name": "twin"}, id_=i)
+                                     for i in range(8)))
+    message = "a tenant named 'twin' already exists"
+    refused = {"code": 422, "message": f"tenant-exists: {message}",
+               "data": {"code": "tenant-exists", "message": message}}
+    assert sorted("result" in a for a in answers) == [False] * 7 + [True]
+    assert [a["error"] for a in answers if "error" in a] == [refused] * 7
+    names = [t["name"] for t in (await result_of(rpc, "tenants.list"))["result"]]
+    assert names == ["root", "twin"]
 
 
 # --- tenants.list ----------------------------------------------------------------------------
