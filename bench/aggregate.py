@@ -22,13 +22,15 @@ against the hand SQL's first (every row's counts, seconds and PDD exactly; price
 after the same conversion: reported, not fatal), then `--warmups` untimed runs and `--runs`
 timed runs, method and hand SQL alternating; median (min-max).
 
-The hand SQL: raw path, one GROUP BY over sessions and legs (originating leg, the
-reported terminating leg, and for the operator's cost every charged attempt: a UNION ALL
-of the two, grouped once), by the group keys' ids, UTC day and currency, the names joined
-to the grouped rows; summary path, one GROUP BY over call_summaries (the key set and the
-day buckets a DBA would choose for the window), the names joined the same way. Every row
-is fetched. --diagnose prints the row counts of the stores and the query plans of the
-method's statements and of the hand SQL.
+The hand SQL: raw path, checked against one GROUP BY over sessions and legs (originating
+leg, the reported terminating leg, and for the operator's cost every charged attempt: a
+UNION ALL of the two, grouped once), by the group keys' ids, UTC day and currency, the
+names joined to the grouped rows; timed (and checked as well), the same GROUP BY over the
+calls' rows (call_figures, migration 0014) that a DBA would write on this schema. Summary
+path, one GROUP BY over call_summaries (the key set and the day buckets a DBA would
+choose for the window), the names joined the same way. Every row is fetched. --diagnose
+prints the row counts of the stores and the query plans of the method's statement and of
+the hand SQL.
 
 Targets (spec): a 30-day window over 10M calls under 1 s on SQLite (summary path); the
 raw path within 1.2x of its hand SQL.
@@ -110,6 +112,11 @@ REQUESTS: list[tuple[str, dict[str, int], dict[str, str]]] = [
     (f"a_src prefix {A_SRC_PREFIX}, by hour", {"group_by_hour": 1}, {"a_src": A_SRC_PREFIX}),
 ]
 NUMBERS = {"a_dst": "o.dst", "a_src": "o.src"}
+# The same keys and numbers in the calls' rows (call_figures).
+FIGURES_COLUMNS = {**{expr: column.replace("m.", "f.") for expr, column in SUMMARY_COLUMNS.items()},
+                   "{time} / 86400": "f.setup_time / 86400",
+                   "{time} / 3600": "f.setup_time / 3600"}
+FIGURE_NUMBERS = {"a_dst": "f.dst_number", "a_src": "f.src_number"}
 
 
 # ---------------------------------------------------------------- the data set
@@ -191,12 +198,13 @@ def utc_day(currency: str, time: str) -> str:
     return f"CASE WHEN {currency} = 'USD' THEN NULL ELSE {time} / 86400 END"
 
 
-def number_where(numbers: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+def number_where(numbers: dict[str, str],
+                 columns: dict[str, str] = NUMBERS) -> tuple[str, tuple[str, ...]]:
     """The hand SQL's prefix filters: a range of the number (digits: no successor
     overflows)."""
     terms, values = [], []
     for param, prefix in numbers.items():
-        terms.append(f" AND {NUMBERS[param]} >= ? AND {NUMBERS[param]} < ?")
+        terms.append(f" AND {columns[param]} >= ? AND {columns[param]} < ?")
         values += [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
     return "".join(terms), tuple(values)
 
@@ -226,6 +234,23 @@ def raw_sql(groups: dict[str, int], numbers: dict[str, str] | None = None) -> st
     return _outer(groups, inner)
 
 
+def figures_sql(groups: dict[str, int], numbers: dict[str, str]) -> str:
+    """The same figures from the calls' rows (call_figures), as a DBA would write them on
+    this schema: a number prefix as a range of its index, the window then checked per row
+    (`+`: the planner walks the numbers' index, not the setup times')."""
+    keys, names = _group_by(groups, lambda e: FIGURES_COLUMNS[e])
+    by_time = "+" if numbers else ""
+    inner = f"""SELECT {keys}, {utc_day('f.currency', 'f.setup_time')} AS utc_day,
+        f.currency AS currency,
+        SUM(f.calls) AS calls, SUM(f.answered) AS answered, SUM(f.billsec) AS billsec,
+        SUM(f.pdd_ms) AS pdd_ms, SUM(f.pdd_calls) AS pdd_calls, SUM(f.billed) AS price,
+        SUM(f.charges) AS cost
+        FROM call_figures f
+        WHERE {by_time}f.setup_time BETWEEN ? AND ?{number_where(numbers, FIGURE_NUMBERS)[0]}
+        GROUP BY {names}, utc_day, f.currency"""
+    return _outer(groups, inner)
+
+
 def summary_sql(groups: dict[str, int]) -> str:
     """The same figures from the summaries: the smallest key set holding the groups, the
     day buckets of the (whole days) window."""
@@ -252,6 +277,10 @@ def hand_params(summary: bool, low: int, high: int,
         return (low, high - DAY + 1)
     window = (low, high, *number_where(numbers or {})[1])
     return window + window
+
+
+def figures_params(low: int, high: int, numbers: dict[str, str]) -> tuple[Any, ...]:
+    return (low, high, *number_where(numbers)[1])
 
 
 def hand_answer(rows: list[sqlite3.Row], groups: dict[str, int],
@@ -368,6 +397,10 @@ async def bench(path: Path, args: argparse.Namespace) -> list[Figure]:
             got = await aggregate(context, params, summary_path)
             expected = hand_answer(hand.execute(sql, values).fetchall(), groups, rates)
             notes += compare(got, expected, label)
+            if not summary_path:  # timed: the same answer from the calls' rows
+                sql, values = figures_sql(groups, numbers), figures_params(low, high, numbers)
+                notes += compare(hand_answer(hand.execute(sql, values).fetchall(), groups,
+                                             rates), expected, f"{label} (call_figures)")
             runs, warmups = (args.runs, args.warmups) if summary_path or \
                 args.raw_runs is None else (args.raw_runs, 0)
             for _ in range(warmups):
@@ -463,14 +496,10 @@ def print_plans(conn: sqlite3.Connection, context: Any, params: dict[str, Any],
     zone = ZoneInfo("UTC")
     view = View(scope=ROOT_PATH, operator=True, zone=zone, low=params["from_"],
                 high=params["till"], user_price=False, real_billsec=False, currency="USD")
-    names = method.row_keys(params)
+    keys = [name for name in method.row_keys(params) if name not in method.NAMED]
     use = summary_path and method.summaries_answer(params, view)
     print(f"  {label}:")
-    try:
-        selects = method.plan.selects(params, view, names, use)
-    except (AttributeError, TypeError) as exc:  # the method's layout moved on
-        print(f"    (the method's statements are not at hand: {exc})")
-        selects = []
+    selects = [method.plan.select(params, view, keys, use)]
     for n, select in enumerate(selects):
         compiled = compile_select(select, DIALECT)
         started = time.perf_counter()

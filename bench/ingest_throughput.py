@@ -81,8 +81,9 @@ async def through_ingest(context: Context, total: int, senders: int) -> float:
 # their session's batch, the reference rows with the first batch, the summaries and the
 # audit entries with the last.
 TABLES = ("clients", "accounts", "users", "equipment", "applications", "sessions", "legs",
-          "session_leg_paths", "records", "resource_usage", "call_summaries", "audit_log")
-BY_SESSION = ("legs", "session_leg_paths", "records", "resource_usage")
+          "session_leg_paths", "call_figures", "records", "resource_usage", "call_summaries",
+          "audit_log")
+BY_SESSION = ("legs", "session_leg_paths", "call_figures", "records", "resource_usage")
 LAST = ("call_summaries", "audit_log")
 
 

@@ -503,7 +503,8 @@ async def build(app: Any, drawn: dict[str, Any]) -> World:
     world = World(next(EXAMPLES), drawn)
     db = app[appkeys.DB]
     async with db.transaction() as conn:
-        for table in ("call_summaries", "legs", "records", "resource_usage", "sessions"):
+        for table in ("call_summaries", "call_figures", "legs", "records", "resource_usage",
+                      "sessions"):
             await conn.execute(f"DELETE FROM {table}")
     spec = app[appkeys.METHODS]["tenants.create"]
     for label, parent in PARENT.items():
@@ -621,11 +622,27 @@ async def summaries_hold(app: Any, world: World) -> None:
         assert nonzero(money) == nonzero(want_money), f"key set {part}"
 
 
+async def figures_hold(app: Any, world: World) -> None:
+    """`call_figures` holds a row of each ended call (its setup time, billed seconds as
+    `duration`, counts and money in its currency) and a row of each charged attempt."""
+    want = []
+    for call in world.ended_calls():
+        want.append((call["setup"], call["billsec"], 1, *(call[m] for m in COUNTS[1:]),
+                     call["currency"], *(call[m] for m in MONEY[:3]), 0))
+        want += [(call["setup"], call["billsec"], *[0] * 6, currency, 0, 0, 0, amount)
+                 for currency, amount in call["charges"]]
+    rows = await app[appkeys.DB].fetch_all("SELECT * FROM call_figures")
+    got = [(r["setup_time"], r["duration"], *(r[m] for m in COUNTS), r["currency"],
+            *(r[m] for m in MONEY)) for r in rows]
+    assert sorted(got, key=repr) == sorted(want, key=repr)
+
+
 @given(drawn=worlds())
 async def test_summaries_add_up_the_ended_calls(client, drawn):
     world = await build(client.app, drawn)
     event(f"ended calls: {min(len(world.ended_calls()), 5)}")
     await summaries_hold(client.app, world)
+    await figures_hold(client.app, world)
 
 
 async def test_a_correction_back_to_the_stored_amounts_holds(client):
@@ -638,3 +655,4 @@ async def test_a_correction_back_to_the_stored_amounts_holds(client):
         result = await aggregate_method.aggregate(root_context(app), params, use_summaries)
         assert (result["totals"]["total_calls"], str(result["totals"]["price"])) == (1, "1.00")
     await summaries_hold(app, world)
+    await figures_hold(app, world)

@@ -46,7 +46,7 @@ TABLES = {
     "clients": "*", "accounts": "*", "users": "*", "equipment": "*", "applications": "*",
     "code_decks": "*", "code_deck_codes": "*", "currency_rates": "*", "sessions": "*",
     "legs": "*", "records": "*", "resource_usage": "*", "transactions": "*",
-    "acd_sessions": "*", "acd_session_events": "*", "call_summaries": "*",
+    "acd_sessions": "*", "acd_session_events": "*", "call_summaries": "*", "call_figures": "*",
 }
 FIRST_DAY = (ANCHOR - 30 * DAY) // DAY * DAY + DAY  # the first whole UTC day of the data
 LAST_DAY = ANCHOR // DAY * DAY  # the anchor's (partial) day
@@ -208,17 +208,19 @@ def test_an_interrupted_load_is_finished_by_running_it_again(
 
 def test_a_store_from_before_the_third_key_set_gets_its_summaries_on_migration(
         config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Migrations 0005 and 0008 make the summaries again from the stored calls."""
+    """Migrations 0005, 0008 and 0014 make the summaries and the calls' rows again from
+    the stored calls."""
     fill(config, False, monkeypatch)
     before = tables(config)
 
     async def back_to_0004(context: Context) -> None:
         async with context.db.transaction() as conn:
             await conn.execute("DELETE FROM call_summaries")
-            await conn.execute("DELETE FROM schema_migrations WHERE version IN (?, ?)",
-                               ("0005_summary_key_sets", "0008_leg_paths"))
+            await conn.execute("DROP TABLE call_figures")
+            await conn.execute("DELETE FROM schema_migrations WHERE version IN (?, ?, ?)",
+                               ("0005_summary_key_sets", "0008_leg_paths", "0014_call_figures"))
     asyncio.run(as_root(config, back_to_0004))
-    assert len(before["call_summaries"]) > 0
+    assert len(before["call_summaries"]) > 0 and len(before["call_figures"]) > 0
     same(tables(config), before)  # opening the store migrated it
 
 

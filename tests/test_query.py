@@ -13,8 +13,9 @@ from gateway.core.errors import Unprocessable
 from gateway.query import run
 from gateway.query.select import Column, Order, Select
 from gateway.query.zones import format_local, local_time, offsets
+from gateway.storage import finished_calls
 from gateway.storage.sources import Filter, Source
-from gateway.storage.sql import Sql, matching, starts_with
+from gateway.storage.sql import Sql, join, matching, starts_with
 from gateway.web import appkeys
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
@@ -199,14 +200,16 @@ async def test_a_prefix_matches_by_code_point_what_starts_with_it(
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 async def test_a_number_prefix_is_found_through_the_index_of_numbers(db: Any) -> None:
-    """The calls of a number prefix are read from the index of originating numbers, not
-    by reading every call of the window (migration 0013)."""
-    where = starts_with(Sql("o.dst"), "3706")
+    """The calls of a number prefix are read from the index of the calls' dialled numbers
+    alone (it holds every column), not by reading every call of the window (migration
+    0014)."""
+    where = join([finished_calls.set_up_between(0, 2 ** 40, by_time=False).sql,
+                  starts_with(Sql("f.dst_number"), "3706")], " AND ")
     plan = await db.fetch_all(
-        "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM sessions s JOIN legs o "
-        "ON o.session_id = s.id AND o.role = 'orig' WHERE s.setup_time BETWEEN ? AND ? "
-        f"AND {where.text}", (0, 2 ** 40, *where.params))
-    assert any("USING INDEX legs_orig_dst (dst>? AND dst<?)" in row["detail"] for row in plan)
+        f"EXPLAIN QUERY PLAN SELECT SUM(f.calls) FROM call_figures f WHERE {where.text}",
+        where.params)
+    assert [row["detail"] for row in plan] == [
+        "SEARCH f USING COVERING INDEX call_figures_dst (dst_number>? AND dst_number<?)"]
 
 
 def test_a_fragment_cannot_be_pasted_as_text() -> None:

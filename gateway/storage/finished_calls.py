@@ -1,14 +1,16 @@
-"""SQL of finished calls for statistics: one row per ended call with its originating leg
-(`o`) and its reported terminating leg (`t`: `sessions.term_leg`), and what a call
-counts for. The summaries (`summaries.py`) add up the same expressions."""
+"""SQL of finished calls for statistics: what an ended call counts for, computed from its
+originating leg (`o`) and its reported terminating leg (`t`: `sessions.term_leg`), and
+kept as the call's rows of `call_figures` (migration 0014): one for the call, and one
+for each of its terminating attempts that carries an amount (the carrier's charge). The
+raw path of the statistics reads those rows; the summaries (`summaries.py`) add them up."""
 
 from __future__ import annotations
 
+from gateway.storage import leg_paths
 from gateway.storage.sessions import ORIG_LEG_ON, TERM_LEG_ON
-from gateway.storage.sources import Filter, Join, Source
+from gateway.storage.sources import Filter, Source
 from gateway.storage.sql import Sql
 
-ENDED_CALLS = Filter(Sql("s.kind = 'call' AND s.end_time IS NOT NULL"))
 BASE = f"sessions s JOIN legs o ON {ORIG_LEG_ON}"
 TERM_LEG = f"LEFT JOIN legs t ON {TERM_LEG_ON}"
 # Every terminating attempt of a call that carries an amount: a row per attempt.
@@ -26,22 +28,44 @@ CALL_VALUES = {
     "billed": "COALESCE(o.reseller_amount, o.amount)",  # what the operator bills
     "reseller_amount": "o.reseller_amount",
 }
+# The keys a call is grouped and filtered by, and its figures, as `call_figures` and
+# `call_summaries` name them; then the expressions of the keys.
+KEYS = ("orig_tenant_id", "term_tenant_id", "leg_paths", "originator_id", "device_id",
+        "terminator_id", "provider_id", "dst", "dst_group", "user_rate", "provider_rate",
+        "currency")
+MEASURES = ("calls", "answered", "billsec", "real_billsec", "pdd_ms", "pdd_calls", "amount",
+            "billed", "reseller_amount", "charges")
+_KEY_EXPRS = ("o.tenant_id", "t.tenant_id", "p.paths", "o.client_id", "o.account_id",
+              "t.client_id", "t.account_id", "o.dst_code", "o.dst_name", "o.rates_code",
+              "t.rates_code")
+_CALL_ROW = ("1", *(f"COALESCE({CALL_VALUES[m]}, 0)" for m in MEASURES[1:-1]), "0")
+_CHARGE_ROW = ("0",) * 9 + ("x.amount",)
+# What a row holds besides the keys and figures: whose call it is, when it was set up
+# (exactly, and its partition month), its numbers and its billed seconds.
+CALL_COLUMNS = {"session_id": "s.id", "owner_id": "s.tenant_id", "setup_month": "s.setup_month",
+                "setup_time": "s.setup_time", "src_number": "o.src", "dst_number": "o.dst",
+                "duration": "COALESCE(o.billsec, 0)"}
+COLUMNS = (*CALL_COLUMNS, *KEYS, *MEASURES)
 
 
-def name_joins(ids: dict[str, str], needs: tuple[str, ...] = ()) -> tuple[Join, ...]:
-    """Joins of the client and account names of both sides, by their id expressions."""
-    return tuple(Join(alias, Sql(f"LEFT JOIN {table} {alias} ON {alias}.id = {ids[alias]}"),
-                      needs if alias.startswith("t") else ())
-                 for alias, table in (("oc", "clients"), ("oa", "accounts"),
-                                      ("tc", "clients"), ("ta", "accounts")))
+def _rows(currency: str, values: tuple[str, ...], joins: str = "") -> str:
+    exprs = (*CALL_COLUMNS.values(), *_KEY_EXPRS, currency, *values)
+    return (f"SELECT {', '.join(f'{e} AS {n}' for e, n in zip(exprs, COLUMNS))} "
+            f"FROM {BASE} {TERM_LEG} {leg_paths.JOIN} {joins} "
+            "WHERE s.kind = 'call' AND s.end_time IS NOT NULL AND {where}")
 
 
-def source(charged: bool = False) -> Source:
-    """Ended calls with their legs; `charged`: a row per charged terminating attempt."""
-    base = f"{BASE} {CHARGES}" if charged else BASE
-    ids = {"oc": "o.client_id", "oa": "o.account_id", "tc": "t.client_id", "ta": "t.account_id"}
-    return Source(base, (Join("t", Sql(TERM_LEG)), *name_joins(ids, ("t",))))
+# Writes the rows of the ended calls among the sessions `{where}` selects (its parameters
+# given twice: once for the calls, once for the charged attempts).
+FILL = (f"INSERT INTO call_figures ({', '.join(COLUMNS)}) "
+        f"{_rows('o.currency', _CALL_ROW)} UNION ALL {_rows('x.currency', _CHARGE_ROW, CHARGES)}")
 
 
-def set_up_between(low: int, high: int) -> Filter:
-    return Filter(Sql("s.setup_time BETWEEN ? AND ?", (low, high)))
+SOURCE = Source("call_figures f")  # the rows of ended calls
+
+
+def set_up_between(low: int, high: int, by_time: bool = True) -> Filter:
+    """Calls set up in [low, high]; `by_time=False` when another condition finds fewer
+    rows through its own index (a number prefix): the unary `+` keeps the planner from
+    walking the index of setup times instead, which it would prefer without statistics."""
+    return Filter(Sql(f"{'' if by_time else '+'}f.setup_time BETWEEN ? AND ?", (low, high)))

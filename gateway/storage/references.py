@@ -55,6 +55,11 @@ async def _stored(conn: Connection, table: str, columns: tuple[str, ...],
     return found
 
 
+async def names(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, str | None]:
+    """`{id: name}` of those of `ids` that exist."""
+    return {i: v[0] for i, v in (await _stored(conn, table, ("name",), ids)).items()}
+
+
 async def owners(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, int]:
     """`{id: owner tenant id}` of those of `ids` that exist."""
     return {i: int(v[0]) for i, v in (await _stored(conn, table, ("tenant_id",), ids)).items()}

@@ -1,10 +1,11 @@
 """SQL of the call summaries: ended calls' statistics per 15 minutes, hour and UTC day,
 per key set.
 
-A call's contribution is computed from the stored rows by the same expressions the
-statistics read from the raw records, and added (or, before an amount correction,
-taken out) in the transaction that changes the call, so summaries never miss a call.
-One statement adds a set of calls to every key set and span: the database groups them.
+A call's contribution is its rows of `call_figures` (finished_calls.py), the rows the
+statistics read when the summaries cannot answer; both are written (or, before an amount
+correction, taken out) in the transaction that changes the call, so summaries never miss
+a call. The contributions of a set of calls are grouped per key set, span and bucket here,
+and added by one statement.
 """
 
 from __future__ import annotations
@@ -15,14 +16,11 @@ from typing import Any, Sequence
 from gateway.core.clock import DAY, HOUR
 from gateway.storage import leg_paths
 from gateway.storage.backend import Connection, Record
-from gateway.storage.finished_calls import BASE, CALL_VALUES, CHARGES, TERM_LEG, name_joins
+from gateway.storage.finished_calls import FILL, KEYS, MEASURES
 from gateway.storage.sources import Source
 
 BUCKET = 900  # seconds: 15 minutes, a divisor of every zone offset in use today
 SPANS = (BUCKET, HOUR, DAY)  # each call counts once in each
-KEYS = ("orig_tenant_id", "term_tenant_id", "leg_paths", "originator_id", "device_id",
-        "terminator_id", "provider_id", "dst", "dst_group", "user_rate", "provider_rate",
-        "currency")
 # Key sets, smallest first: the keys each keeps (the others are NULL in its rows).
 ACCOUNTS, DEFAULT, FULL = 2, 1, 0
 _TENANTS = ("orig_tenant_id", "term_tenant_id", "leg_paths", "currency")
@@ -31,21 +29,9 @@ KEYSETS = {
     DEFAULT: (*_TENANTS, "originator_id", "terminator_id", "dst_group"),
     FULL: KEYS,
 }
-MEASURES = ("calls", "answered", "billsec", "real_billsec", "pdd_ms", "pdd_calls", "amount",
-            "billed", "reseller_amount", "charges")
-_KEY_EXPRS = ("o.tenant_id", "t.tenant_id", "p.paths", "o.client_id", "o.account_id",
-              "t.client_id", "t.account_id", "o.dst_code", "o.dst_name", "o.rates_code",
-              "t.rates_code")
-_CALL_VALUES = ("1", *(f"COALESCE({CALL_VALUES[m]}, 0)" for m in MEASURES[1:-1]), "0")
-_CHARGE_VALUES = ("0",) * 9 + ("x.amount",)
-
-
-def _contributions(currency: str, values: tuple[str, ...], joins: str = "") -> str:
-    columns = (f"s.setup_time - s.setup_time % {BUCKET}", *_KEY_EXPRS, currency, *values)
-    names = ("bucket", *KEYS, *MEASURES)
-    return (f"SELECT {', '.join(f'{v} AS {n}' for v, n in zip(columns, names))} "
-            f"FROM {BASE} {TERM_LEG} {leg_paths.JOIN} {joins} "
-            "WHERE s.kind = 'call' AND s.end_time IS NOT NULL AND {where}")
+# The calls' rows (`call_figures`) as contributions: their 15-minute bucket, keys, figures.
+_CONTRIBUTIONS = (f"SELECT setup_time - setup_time % {BUCKET} AS bucket, {', '.join(KEYS)}, "
+                  f"{', '.join(MEASURES)} FROM call_figures WHERE {{where}}")
 
 
 def _kept(key: str) -> str:
@@ -80,10 +66,8 @@ def _upsert(rows: str, sets: list[tuple[int, int]]) -> str:
         + ", ".join(f"{m} = call_summaries.{m} + excluded.{m}" for m in MEASURES))
 
 
-_CALLS = (f"{_contributions('o.currency', _CALL_VALUES)} UNION ALL "
-          f"{_contributions('x.currency', _CHARGE_VALUES, CHARGES)}")
-# A rebuild: the finest summaries from the calls, then each other from a finer one.
-_FINEST = _upsert(_CALLS, [(FULL, BUCKET)])
+# A rebuild: the finest summaries from the calls' rows, then each other from a finer one.
+_FINEST = _upsert(_CONTRIBUTIONS, [(FULL, BUCKET)])
 _FROM_FINER = [
     (_upsert(f"SELECT bucket, {', '.join(KEYS)}, {', '.join(MEASURES)} FROM call_summaries "
              "WHERE keyset = ? AND span = ?", [(keyset, span)]), finer)
@@ -116,7 +100,7 @@ def _text(key: object) -> str:
 
 
 def grouped(contributions: Sequence[Record], sign: int) -> list[tuple[object, ...]]:
-    """The summary rows (`_COLUMNS`) that call contributions (`_CALLS`' columns, by
+    """The summary rows (`_COLUMNS`) that call contributions (`_CONTRIBUTIONS`, by
     position) add (`sign=-1`: take out), grouped by key set, span, bucket and keys."""
     out: dict[tuple[int, int, int, str], list[Any]] = {}
     start = 1 + len(KEYS)  # the first measure, in a contribution
@@ -142,27 +126,29 @@ def grouped(contributions: Sequence[Record], sign: int) -> list[tuple[object, ..
 
 
 async def add(conn: Connection, session_ids: Sequence[int], sign: int = 1) -> None:
-    """Add the ended calls among `session_ids` to the summaries (`sign=-1`: take them out,
-    by the key text they were added with): their contributions read by the expressions
-    of the raw path, grouped here, and added by one statement per table chunk."""
+    """Add the ended calls among `session_ids` to the statistics: their rows written to
+    `call_figures` and added to the summaries, grouped here, by one statement per table
+    chunk (`sign=-1`: taken out of both, by the rows they were added with)."""
     ids = sorted(set(session_ids))
     if sign > 0:
         await leg_paths.refresh(conn, ids)
     contributions: list[Record] = []
     for first in range(0, len(ids), CHUNK):
         chunk = ids[first:first + CHUNK]
-        where = f"s.id IN ({', '.join('?' for _ in chunk)})"
-        async for part in conn.stream(_CALLS.format(where=where), (*chunk, *chunk), CHUNK * 2):
+        marks = ", ".join("?" for _ in chunk)
+        if sign > 0:
+            await conn.execute(FILL.format(where=f"s.id IN ({marks})"), (*chunk, *chunk))
+        where = f"session_id IN ({marks})"
+        async for part in conn.stream(_CONTRIBUTIONS.format(where=where), chunk, CHUNK * 2):
             contributions += part
+        if sign < 0:
+            await conn.execute(f"DELETE FROM call_figures WHERE {where}", chunk)
     rows = grouped(contributions, sign)
     if rows:
         await conn.insert_many("call_summaries", _COLUMNS, rows, conflict=_ADDED)
 
 
-def source() -> Source:
-    ids = {"oc": "m.originator_id", "oa": "m.device_id", "tc": "m.terminator_id",
-           "ta": "m.provider_id"}
-    return Source("call_summaries m", name_joins(ids))
+SOURCE = Source("call_summaries m")
 
 
 def covers(low: int, high: int) -> bool:
@@ -191,10 +177,11 @@ def pieces(low: int, high: int, widest: int) -> list[tuple[int, int, int]]:
 
 
 async def rebuild(conn: Connection) -> None:
-    """Summaries computed again from every ended call (after a bulk load, or when the
-    table is first made): the finest from the calls, a range of session ids per
-    statement, and then each coarser one from a finer one."""
+    """The calls' rows and the summaries computed again from every ended call (after a
+    bulk load, or when a table is first made): the rows and the finest summaries a range
+    of session ids per statement, then each coarser summary from a finer one."""
     await conn.execute("DELETE FROM call_summaries")
+    await conn.execute("DELETE FROM call_figures")
     row = await conn.fetch_one("SELECT MIN(id) AS low, MAX(id) AS high FROM sessions")
     if row is None or row["low"] is None:
         return
@@ -202,6 +189,7 @@ async def rebuild(conn: Connection) -> None:
     ones = [1] * len(MEASURES)
     for first in range(int(row["low"]), int(row["high"]) + 1, REBUILD_IDS):
         span = (first, first + REBUILD_IDS - 1)
-        await conn.execute(_FINEST.format(where="s.id BETWEEN ? AND ?"), (*span, *span, *ones))
+        await conn.execute(FILL.format(where="s.id BETWEEN ? AND ?"), (*span, *span))
+        await conn.execute(_FINEST.format(where="session_id BETWEEN ? AND ?"), (*span, *ones))
     for sql, finer in _FROM_FINER:
         await conn.execute(sql, (*finer, *ones))

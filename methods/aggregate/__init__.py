@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from typing import Any, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core import roles
@@ -22,6 +21,10 @@ from methods.aggregate.params import DEFAULT_GROUPS, GROUP_FLAGS, OBJECT_FILTERS
 from methods.context import Context, Params, RpcMethod
 
 METHOD = "aggregate_get"
+# A name shown beside an id -> the id's key and the table of its objects.
+NAMED = {"originator_name": ("originator_id", "clients"), "device_name": ("device_id", "accounts"),
+         "terminator_name": ("terminator_id", "clients"),
+         "provider_name": ("provider_id", "accounts")}
 Key = tuple[Any, ...]
 _NUMBER, _MAYBE = {"type": "number"}, {"type": ["number", "null"]}
 FIGURES = {"total_calls": {"type": "integer"}, "answered_calls": {"type": "integer"},
@@ -84,44 +87,51 @@ def row_keys(params: Params) -> list[str]:
     return [key for flag in GROUP_FLAGS if flag in flags for key in KEYS[flag]]
 
 
-async def _sums(context: Context, selects: Sequence[Select],
-                names: list[str]) -> dict[Key, Sums]:
-    """Every group's sums, merged from rows per currency and UTC day. The statements (the
-    calls, and for the operator the carriers' charges) run at once, each on a connection
-    of its own; their rows add into the same groups in whatever order they come."""
+async def _names(context: Context, wanted: list[str], keys: list[str],
+                 groups: dict[Key, Sums]) -> dict[str, tuple[int, dict[int, str | None]]]:
+    """Each name wanted beside an id: where the id is in a group's key, and the names of
+    the groups' ids. Groups are made by id, and the names looked up once for them: a
+    name is shown where its id is, and hidden where it is."""
+    out = {}
+    for name, (id_key, table) in NAMED.items():
+        if name in wanted:
+            at = keys.index(id_key)
+            ids = sorted({key[at] for key in groups if key[at] is not None})
+            out[name] = (at, await references.names(context.db, table, ids))
+    return out
+
+
+async def _sums(context: Context, select: Select, names: list[str]) -> dict[Key, Sums]:
+    """Every group's sums, merged from rows per currency and UTC day."""
     groups: dict[Key, Sums] = {}
     limit = context.config.limits.report_rows
     width = len(names)
-
-    async def add(select: Select) -> None:
-        columns = [c.name for c in select.columns]
-        day, currency = columns.index(UTC_DAY), columns.index(CURRENCY)
-        counts = [(name, columns.index(name)) for name in COUNTS if name in columns]
-        money = [(name, columns.index(name)) for name in MONEY if name in columns]
-        async for row in run.records(context.db, select):
-            key = row[:width]
-            sums = groups.get(key)
-            if sums is None:
-                if len(groups) >= limit:
-                    raise run.too_large(limit)
-                sums = groups[key] = Sums()
-            sums.add(row, counts, money, row[currency], row[day])
-
-    if len(selects) == 1:
-        await add(selects[0])
-        return groups
-    tasks = [asyncio.ensure_future(add(select)) for select in selects]
-    try:
-        await asyncio.gather(*tasks)
-    finally:  # one failed (too many rows): the other stops too, and gives its reader back
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    columns = [c.name for c in select.columns]
+    day, currency = columns.index(UTC_DAY), columns.index(CURRENCY)
+    counts = [(name, columns.index(name)) for name in COUNTS]
+    money = [(name, columns.index(name)) for name in MONEY]
+    async for row in run.records(context.db, select):
+        key = row[:width]
+        sums = groups.get(key)
+        if sums is None:
+            if len(groups) >= limit:
+                raise run.too_large(limit)
+            sums = groups[key] = Sums()
+        sums.add(row, counts, money, row[currency], row[day])
     return groups
 
 
-def _render(key: Key, names: list[str]) -> dict[str, Any]:
-    out = dict(zip(names, key))
+def _render(key: Key, names: list[str],
+            named: dict[str, tuple[int, dict[int, str | None]]]) -> dict[str, Any]:
+    """A group's row keys by name (`key`: the values of the names not looked up)."""
+    values = iter(key)
+    out: dict[str, Any] = {}
+    for name in names:
+        if name in named:
+            at, ids = named[name]
+            out[name] = ids.get(key[at])
+        else:
+            out[name] = next(values)
     if "day" in out and out["day"] is not None:
         out["day"] = day_text(out["day"])
     if "hour" in out and out["hour"] is not None:
@@ -145,8 +155,9 @@ async def aggregate(context: Context, params: Params,
                 real_billsec=bool(params["use_real_billsec"]), currency=params["a_currency"])
     await _check_objects(context, params)
     names = row_keys(params)
+    keys = [name for name in names if name not in NAMED]
     summary = use_summaries and summaries_answer(params, view)
-    groups = await _sums(context, plan.selects(params, view, names, summary), names)
+    groups = await _sums(context, plan.select(params, view, keys, summary), keys)
     total = Sums()
     for sums in groups.values():
         total.merge(sums)
@@ -154,7 +165,8 @@ async def aggregate(context: Context, params: Params,
         context.db, sorted({c for _, c, _ in total.money} | {params["a_currency"]})))
     rates.check(total.money)
     profit, minimum = bool(params["profit_show"]), params["answered_calls"]
-    rows = [{**_render(key, names), **figures(sums, rates, profit)}
+    named = await _names(context, names, keys, groups)
+    rows = [{**_render(key, names, named), **figures(sums, rates, profit)}
             for key, sums in sorted(groups.items(), key=lambda item: _order(item[0]))
             if minimum is None or sums.counts["answered"] >= minimum]
     return {"aggregates": rows, "totals": figures(total, rates, profit),

@@ -1,12 +1,12 @@
 """What `aggregate_get` groups by and sums, as columns of the query layer, over either
-store of ended calls: the raw records (`finished_calls`) or the summaries."""
+store of ended calls: the calls' rows (`finished_calls`) or the summaries."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from gateway.query.scope import paths_within, session_visible, tenant_within
+from gateway.query.scope import paths_within, tenant_within
 from gateway.query.select import Column
 from gateway.query.zones import local_time
 from gateway.storage import finished_calls, summaries
@@ -29,51 +29,38 @@ KEYS = {
 }
 # Hidden keys every query groups by too: money is summed exactly per currency and UTC day.
 UTC_DAY, CURRENCY = "utc_day", "currency"
-# key -> (leg whose tenant may hide it: "o", "t" or None, join of a name, or None)
+# key -> the leg whose tenant may hide it: "o", "t" or None (the names of the ids are
+# looked up for the grouped rows: methods/aggregate/__init__.py)
 _KEY_SIDES = {
-    "originator_id": ("o", None), "originator_name": ("o", "oc"),
-    "device_id": ("o", None), "device_name": ("o", "oa"),
-    "terminator_id": ("t", None), "terminator_name": ("t", "tc"),
-    "provider_id": ("t", None), "provider_name": ("t", "ta"),
-    "dst_group": (None, None), "dst": (None, None),
-    "user_rate": ("o", None), "provider_rate": ("t", None),
+    "originator_id": "o", "device_id": "o", "terminator_id": "t", "provider_id": "t",
+    "dst_group": None, "dst": None, "user_rate": "o", "provider_rate": "t",
 }
-TEXT_KEYS = {"originator_name", "device_name", "terminator_name", "provider_name", "dst_group",
-             "dst", "user_rate", "provider_rate", CURRENCY}
+TEXT_KEYS = {"dst_group", "dst", "user_rate", "provider_rate", CURRENCY}
 
 
 @dataclass(frozen=True)
 class Store:
-    """Where ended calls are read: the expressions of one store."""
+    """Where ended calls are read: the rows of the calls (`call_figures`) or the
+    summaries. Both name their keys and figures alike (finished_calls.KEYS, MEASURES)."""
 
     source: Source
-    columns: dict[str, str]  # key -> expression (names: the joined name column)
-    tenants: dict[str, str]  # leg ("o", "t") -> its tenant id expression
-    needs: dict[str, tuple[str, ...]]  # leg -> joins its columns need
+    alias: str
     time: str  # the setup time (or its 15-minute bucket)
-    charged: bool = False  # one row per charged terminating attempt (raw cost side)
     summary: bool = False
 
+    def column(self, name: str) -> str:
+        return f"{self.alias}.{name}"
 
-def raw_store(charged: bool = False) -> Store:
-    columns = {"originator_id": "o.client_id", "originator_name": "oc.name",
-               "device_id": "o.account_id", "device_name": "oa.name",
-               "terminator_id": "t.client_id", "terminator_name": "tc.name",
-               "provider_id": "t.account_id", "provider_name": "ta.name",
-               "dst_group": "o.dst_name", "dst": "o.dst_code", "user_rate": "o.rates_code",
-               "provider_rate": "t.rates_code",
-               CURRENCY: "x.currency" if charged else "o.currency"}
-    return Store(finished_calls.source(charged), columns, {"o": "o.tenant_id", "t": "t.tenant_id"},
-                 {"o": (), "t": ("t",)}, "s.setup_time", charged)
+
+_TENANTS = {"o": "orig_tenant_id", "t": "term_tenant_id"}  # leg -> its tenant's key
+
+
+def raw_store() -> Store:
+    return Store(finished_calls.SOURCE, "f", "f.setup_time")
 
 
 def summary_store() -> Store:
-    columns = {key: f"m.{key}" for key in summaries.KEYS}
-    columns.update(originator_name="oc.name", device_name="oa.name", terminator_name="tc.name",
-                   provider_name="ta.name")
-    return Store(summaries.source(), columns,
-                 {"o": "m.orig_tenant_id", "t": "m.term_tenant_id"}, {"o": (), "t": ()},
-                 "m.bucket", summary=True)
+    return Store(summaries.SOURCE, "m", "m.bucket", summary=True)
 
 
 @dataclass(frozen=True)
@@ -92,23 +79,22 @@ class View:
 
 
 def _shown(store: Store, leg: str, scope: str, expr: str) -> Sql:
-    return when(tenant_within(store.tenants[leg], scope), Sql(expr))
+    return when(tenant_within(store.column(_TENANTS[leg]), scope), Sql(expr))
 
 
 def keys(store: Store, view: View) -> dict[str, Column]:
     """Every row key (and the hidden keys) as a column."""
     out = {}
-    for name, (leg, join) in _KEY_SIDES.items():
-        expr = Sql(store.columns[name]) if leg is None else \
-            _shown(store, leg, view.scope, store.columns[name])
-        needs = (store.needs[leg] if leg else ()) + ((join,) if join else ())
-        out[name] = Column(name, expr, needs, name in TEXT_KEYS)
+    for name, leg in _KEY_SIDES.items():
+        expr = Sql(store.column(name)) if leg is None else \
+            _shown(store, leg, view.scope, store.column(name))
+        out[name] = Column(name, expr, text=name in TEXT_KEYS)
     local = local_time(Sql(store.time), view.zone, view.low, view.high)
     out["day"] = Column("day", Sql(f"{local.text} / {DAY}", local.params))
     out["hour"] = Column("hour", Sql(f"{local.text} / {HOUR}", local.params))
-    # Raw rows carry the originating side's currency; summary rows and charges their own.
-    currency = Sql(store.columns[CURRENCY]) if store.charged or store.summary \
-        else _shown(store, "o", view.scope, store.columns[CURRENCY])
+    # A call's row holds the originating side's money in its currency, an attempt's row
+    # the charge in the attempt's.
+    currency = Sql(store.column(CURRENCY))
     out[CURRENCY] = Column(CURRENCY, currency, text=True)
     # Money needs its UTC day only where it is converted: not in the wanted currency.
     out[UTC_DAY] = Column(UTC_DAY, Sql(
@@ -118,10 +104,8 @@ def keys(store: Store, view: View) -> dict[str, Column]:
 
 
 def visible(store: Store, scope: str) -> Filter:
-    """A call with any leg in the subtree: in the summaries, by the tenants of its legs."""
-    if store.summary:
-        return Filter(paths_within("m.leg_paths", scope))
-    return Filter(session_visible("s.id", scope))
+    """A call with any leg in the subtree, by the tenants of its legs."""
+    return Filter(paths_within(store.column("leg_paths"), scope))
 
 
 def pays_resellers(scope: str) -> bool:
@@ -135,24 +119,17 @@ def _sum(name: str, sql: Sql) -> Column:
 
 
 def measures(store: Store, view: View) -> list[Column]:
-    """The figures of calls and their money (price, and cost unless `charges` gives it)."""
-    if store.charged:
-        return [_sum("cost", Sql("x.amount"))]
-    orig = lambda expr: _shown(store, "o", view.scope, expr)  # noqa: E731
+    """The figures of calls and their money: price, and cost (the operator's: what the
+    carriers charge; a reseller's: what it is charged for its users' calls)."""
+    orig = lambda name: _shown(store, "o", view.scope, store.column(name))  # noqa: E731
     price_kind = "amount" if view.user_price or not view.operator else "billed"
-    if store.summary:
-        raw = {name: f"m.{name}" for name in summaries.MEASURES}
-        calls = _sum("calls", Sql("m.calls"))
+    if view.operator:
+        cost = Sql(store.column("charges"))
     else:
-        raw = finished_calls.CALL_VALUES
-        calls = Column("calls", aggregate="count")
-    out = [calls, _sum("answered", Sql(raw["answered"])),
-           _sum("billsec", Sql(raw["real_billsec" if view.real_billsec else "billsec"])),
-           _sum("pdd_ms", Sql(raw["pdd_ms"])), _sum("pdd_calls", Sql(raw["pdd_calls"])),
-           _sum("price", orig(raw[price_kind]))]
-    if not view.operator:  # a reseller's cost is what it is charged for its users' calls
-        out.append(_sum("cost", orig(raw["reseller_amount"]) if pays_resellers(view.scope)
-                        else Sql("NULL")))
-    elif store.summary:
-        out.append(_sum("cost", Sql("m.charges")))
-    return out
+        cost = orig("reseller_amount") if pays_resellers(view.scope) else Sql("NULL")
+    return [_sum("calls", Sql(store.column("calls"))),
+            _sum("answered", Sql(store.column("answered"))),
+            _sum("billsec", Sql(store.column("real_billsec" if view.real_billsec else "billsec"))),
+            _sum("pdd_ms", Sql(store.column("pdd_ms"))),
+            _sum("pdd_calls", Sql(store.column("pdd_calls"))),
+            _sum("price", orig(price_kind)), _sum("cost", cost)]

@@ -24,7 +24,7 @@ OBJECT_KEYS = {"s_originator_id": "originator_id", "s_terminator_id": "terminato
                "s_device": "device_id", "s_provider": "provider_id"}
 FILTER_KEYS = {**OBJECT_KEYS, "dst_group": "dst_group"}
 
-PATTERN_FILTERS = (("a_src", "o.src"), ("a_dst", "o.dst"), ("clid", "o.src"))
+PATTERN_FILTERS = (("a_src", "f.src_number"), ("a_dst", "f.dst_number"), ("clid", "f.src_number"))
 RAW_ONLY = ("a_src", "a_dst", "clid", "s_duration")  # the summaries hold no numbers
 
 
@@ -33,7 +33,8 @@ def filters(params: Params, store: Store, keys: dict[str, Column], view: View) -
     if store.summary:
         where.append(Filter(_buckets(params, view)))
     else:
-        where += [calls.ENDED_CALLS, calls.set_up_between(view.low, view.high)]
+        prefixed = any((params[p] or "%").split("%", 1)[0] for p, _ in PATTERN_FILTERS)
+        where.append(calls.set_up_between(view.low, view.high, by_time=not prefixed))
     for param, key in OBJECT_KEYS.items():
         if params[param] is not None:
             column = keys[key]
@@ -42,7 +43,7 @@ def filters(params: Params, store: Store, keys: dict[str, Column], view: View) -
         if params[param] is not None:
             where.append(Filter(matching(Sql(expr), params[param])))
     if params["s_duration"] is not None:
-        where.append(Filter(Sql("COALESCE(o.billsec, 0) >= ?", (params["s_duration"],))))
+        where.append(Filter(Sql("f.duration >= ?", (params["s_duration"],))))
     if params["dst_group"] is not None:
         where.append(Filter(one_of(keys["dst_group"].expr, [params["dst_group"]])))
     return where
@@ -75,15 +76,10 @@ def _buckets(params: Params, view: View) -> Sql:
                (keyset(params), *join(parts, " OR ").params))
 
 
-def selects(params: Params, view: View, names: list[str], summary: bool) -> list[Select]:
-    """The queries of the groups' sums: from the summaries, or from the raw calls (and,
-    for the operator, the carriers' charges per attempt)."""
-    stores = [summary_store()] if summary else \
-        [raw_store()] + ([raw_store(charged=True)] if view.operator else [])
-    out = []
-    for store in stores:
-        keys = columns.keys(store, view)
-        dims = [keys[n] for n in names] + [keys[UTC_DAY], keys[CURRENCY]]
-        out.append(Select(store.source, dims + columns.measures(store, view),
-                          filters(params, store, keys, view), grouped=True))
-    return out
+def select(params: Params, view: View, names: list[str], summary: bool) -> Select:
+    """The query of the groups' sums: from the summaries, or from the calls' rows."""
+    store = summary_store() if summary else raw_store()
+    keys = columns.keys(store, view)
+    dims = [keys[n] for n in names] + [keys[UTC_DAY], keys[CURRENCY]]
+    return Select(store.source, dims + columns.measures(store, view),
+                  filters(params, store, keys, view), grouped=True)
