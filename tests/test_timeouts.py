@@ -27,7 +27,7 @@ ENDLESS = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
            "SELECT COUNT(*) AS c FROM n")  # never ends on its own
 MANY = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) "
         "SELECT i FROM n")
-TIMEOUT_S = 0.5
+TIMEOUT_S = 1.0  # headroom for the calls that follow timed-out work on a loaded machine
 
 
 class NoParams(Schema):
@@ -72,7 +72,7 @@ def call(method: str, id_: int, params: Any = None) -> dict[str, Any]:
 
 def timed_out(id_: int, request_id: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": id_, "error": {
-        "code": -32603, "message": f"timeout: the call took longer than {TIMEOUT_S} s",
+        "code": -32603, "message": f"timeout: the call took longer than {TIMEOUT_S:g} s",
         "data": {"code": "timeout", "request_id": request_id}}}
 
 
@@ -128,7 +128,7 @@ async def test_a_batch_of_slow_calls_leaves_connections_to_others(
     started = time.monotonic()
     status, answer, _ = await post(client, HISTORY, admin_key)
     assert (status, answer) == (200, EMPTY_HISTORY)
-    assert time.monotonic() - started < 0.3
+    assert time.monotonic() - started < TIMEOUT_S / 2  # before the batch ends
     _, answers, headers = await batch
     assert sorted(answers, key=lambda a: a["id"]) == [
         timed_out(i, headers["X-Request-Id"]) for i in range(1, 41)]
