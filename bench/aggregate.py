@@ -44,16 +44,18 @@ import contextlib
 import datetime as dt
 import io
 import os
+import re
 import sqlite3
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
 
 from report import Figure, emit  # noqa: E402
 
@@ -119,39 +121,124 @@ FIGURES_COLUMNS = {**{expr: column.replace("m.", "f.") for expr, column in SUMMA
 FIGURE_NUMBERS = {"a_dst": "f.dst_number", "a_src": "f.src_number"}
 
 
+# ---------------------------------------------------------------- hand SQL runners
+
+class SqliteHand:
+    """Hand SQL through Python's sqlite3 on a connection of its own."""
+
+    engine = "SQLite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = sqlite3.connect(path)
+        self.conn.row_factory = sqlite3.Row
+
+    async def rows(self, sql: str, values: tuple[Any, ...] = ()) -> list[Any]:
+        return self.conn.execute(sql, values).fetchall()
+
+    async def size(self) -> str:
+        return f"{self.path.name} ({self.path.stat().st_size / 1e9:.2f} GB)"
+
+    async def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresHand:
+    """Hand SQL through asyncpg: the same statements with `$n` placeholders."""
+
+    engine = "PostgreSQL"
+
+    def __init__(self, conn: Any, name: str) -> None:
+        self.conn, self.name = conn, name
+
+    async def rows(self, sql: str, values: tuple[Any, ...] = ()) -> list[Any]:
+        numbered = iter(range(1, sql.count("?") + 1))
+        return await self.conn.fetch(re.sub(r"\?", lambda _: f"${next(numbered)}", sql),
+                                     *values)
+
+    async def size(self) -> str:
+        row = await self.conn.fetchrow("SELECT pg_database_size(current_database()) AS b")
+        return f"database {self.name} ({row['b'] / 1e9:.2f} GB)"
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
 # ---------------------------------------------------------------- the data set
 
 def database(calls: int) -> Path:
     """The cached SQLite database of `calls` demo sessions, built when missing."""
+    from gateway.tools.demo import command
+
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"aggregate-v{DATA_VERSION}-{calls}.db"
     if path.exists():
         return path
-    from gateway.core.config import load_config
-    from gateway.tools.demo import command, run_demo
-
     partial = path.with_name(path.name + ".partial")
     for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
         leftover.unlink(missing_ok=True)
     path_of = "bulk loader" if command.is_bulk(calls) else "ingest path"
     print(f"building {path.name}: gateway demo --calls {calls:,} (its {path_of}; once)",
           file=sys.stderr)
-    config = load_config(environ={}, search_default=False, overrides={
-        "database": f"sqlite:///{partial}", "exports": {"folder": str(DATA / "exports")}})
     started = time.perf_counter()
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        code = run_demo(config, calls=calls, seed=SEED, anchor=ANCHOR)
-    if code != 0:
-        raise SystemExit(f"gateway demo failed ({code}):\n{printed.getvalue()}")
+    _demo(f"sqlite:///{partial}", calls)
     with sqlite3.connect(partial) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     partial.rename(path)
     for leftover in (Path(f"{partial}-wal"), Path(f"{partial}-shm")):
         leftover.unlink(missing_ok=True)
-    print(f"built in {time.perf_counter() - started:.0f} s: "
-          f"{printed.getvalue().strip().splitlines()[-1]}", file=sys.stderr)
+    print(f"built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return path
+
+
+def _demo(database: str, calls: int) -> None:
+    from gateway.core.config import load_config
+    from gateway.tools.demo import run_demo
+
+    config = load_config(environ={}, search_default=False, overrides={
+        "database": database, "exports": {"folder": str(DATA / "exports")}})
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = run_demo(config, calls=calls, seed=SEED, anchor=ANCHOR)
+    if code != 0:
+        raise SystemExit(f"gateway demo failed ({code}):\n{printed.getvalue()}")
+
+
+def pg_database(admin_dsn: str, calls: int) -> tuple[str, str]:
+    """(name, DSN) of the PostgreSQL database of `calls` demo sessions on the server of
+    `admin_dsn`, built when missing (under another name until it is complete)."""
+    import asyncpg
+
+    name = f"aggregate_v{DATA_VERSION}_{calls}"
+    dsn = urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{name}"))
+
+    async def exists() -> bool:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            found = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+            if not found:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}_partial"')
+                await conn.execute(f'CREATE DATABASE "{name}_partial"')
+            return bool(found)
+        finally:
+            await conn.close()
+
+    async def rename() -> None:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'ALTER DATABASE "{name}_partial" RENAME TO "{name}"')
+        finally:
+            await conn.close()
+
+    if asyncio.run(exists()):
+        return name, dsn
+    print(f"building PostgreSQL database {name}: gateway demo --calls {calls:,} (once on "
+          "this server)", file=sys.stderr)
+    started = time.perf_counter()
+    _demo(urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{name}_partial")), calls)
+    asyncio.run(rename())
+    print(f"built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return name, dsn
 
 
 # ---------------------------------------------------------------- requests and hand SQL
@@ -230,7 +317,7 @@ def raw_sql(groups: dict[str, int], numbers: dict[str, str] | None = None) -> st
     inner = f"""SELECT {names}, utc_day, currency, SUM(calls) AS calls,
         SUM(answered) AS answered, SUM(billsec) AS billsec, SUM(pdd_ms) AS pdd_ms,
         SUM(pdd_calls) AS pdd_calls, SUM(price) AS price, SUM(cost) AS cost
-        FROM ({calls} UNION ALL {charges}) GROUP BY {names}, utc_day, currency"""
+        FROM ({calls} UNION ALL {charges}) u GROUP BY {names}, utc_day, currency"""
     return _outer(groups, inner)
 
 
@@ -344,10 +431,6 @@ def summary(figures: list[float]) -> str:
             f"({min(figures) * 1e3:.1f}-{max(figures) * 1e3:.1f})")
 
 
-def plan_lines(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[str]:
-    return [f"      {row[3]}" for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
-
-
 Case = tuple[str, dict[str, int], dict[str, str], bool, str, int, int]
 
 
@@ -369,25 +452,22 @@ def cases(paths: str) -> list[Case]:
     return out
 
 
-async def bench(path: Path, args: argparse.Namespace) -> list[Figure]:
+async def bench(database: str, hand: Any, args: argparse.Namespace) -> list[Figure]:
     from gateway.core.config import load_config
     from gateway.tools.commands import as_root
     from methods.aggregate import aggregate
     from methods.aggregate.params import AggregateParams
     from methods.context import Context
 
-    config = load_config(environ={}, search_default=False,
-                         overrides={"database": f"sqlite:///{path}"})
-    hand = sqlite3.connect(path)
-    hand.row_factory = sqlite3.Row
+    config = load_config(environ={}, search_default=False, overrides={"database": database})
     figures: list[Figure] = []
 
     async def work(context: Context) -> None:
-        rates = [dict(r) for r in hand.execute(
+        rates = [dict(r) for r in await hand.rows(
             "SELECT currency, valid_from, rate_to_usd FROM currency_rates "
             "ORDER BY currency, valid_from")]
         if args.diagnose:
-            diagnose(hand)
+            await diagnose(hand)
         results = []
         notes: list[str] = []
         for label, groups, numbers, summary_path, wlabel, low, high in cases(args.paths):
@@ -395,46 +475,46 @@ async def bench(path: Path, args: argparse.Namespace) -> list[Figure]:
             sql = summary_sql(groups) if summary_path else raw_sql(groups, numbers)
             values = hand_params(summary_path, low, high, numbers)
             got = await aggregate(context, params, summary_path)
-            expected = hand_answer(hand.execute(sql, values).fetchall(), groups, rates)
+            expected = hand_answer(await hand.rows(sql, values), groups, rates)
             notes += compare(got, expected, label)
             if not summary_path:  # timed: the same answer from the calls' rows
                 sql, values = figures_sql(groups, numbers), figures_params(low, high, numbers)
-                notes += compare(hand_answer(hand.execute(sql, values).fetchall(), groups,
-                                             rates), expected, f"{label} (call_figures)")
+                notes += compare(hand_answer(await hand.rows(sql, values), groups, rates),
+                                 expected, f"{label} (call_figures)")
             runs, warmups = (args.runs, args.warmups) if summary_path or \
                 args.raw_runs is None else (args.raw_runs, 0)
             for _ in range(warmups):
                 await aggregate(context, params, summary_path)
-                hand.execute(sql, values).fetchall()
+                await hand.rows(sql, values)
             method_s, hand_s = [], []
             for _ in range(runs):
                 started = time.perf_counter()
                 await aggregate(context, params, summary_path)
                 method_s.append(time.perf_counter() - started)
                 started = time.perf_counter()
-                hand.execute(sql, values).fetchall()
+                await hand.rows(sql, values)
                 hand_s.append(time.perf_counter() - started)
+            name = label if hand.engine == "SQLite" else f"{hand.engine}: {label}"
             results.append((label, len(got["aggregates"]), got["totals"]["total_calls"],
-                            method_s, hand_s, summary_path, wlabel, label))
+                            method_s, hand_s, summary_path, wlabel, name))
             if args.diagnose:
-                print_plans(hand, context, params, summary_path, sql, values, label)
-        figures.extend(report(path, results, notes, args))
+                await print_plans(hand, context, params, summary_path, sql, values, label)
+        figures.extend(await report(hand, results, notes, args))
 
     await as_root(config, work)
-    hand.close()
+    await hand.close()
     return figures
 
 
-def report(path: Path, results: list[Any], notes: list[str],
-           args: argparse.Namespace) -> list[Figure]:
-    with sqlite3.connect(path) as conn:
-        ended = conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = 'call' "
-                             "AND end_time IS NOT NULL").fetchone()[0]
-        sessions = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
-    print(f"{sessions:,} demo sessions ({ended:,} ended calls) over 30 days, {path.name} "
-          f"({path.stat().st_size / 1e9:.2f} GB); aggregate() in-process as the root admin "
-          f"vs hand SQL (sqlite3), one process pinned to core 0; {args.runs} runs after "
-          f"{args.warmups} warm-up(s)"
+async def report(hand: Any, results: list[Any], notes: list[str],
+                 args: argparse.Namespace) -> list[Figure]:
+    ended = (await hand.rows("SELECT COUNT(*) AS n FROM sessions WHERE kind = 'call' "
+                             "AND end_time IS NOT NULL"))[0]["n"]
+    sessions = (await hand.rows("SELECT COUNT(*) AS n FROM sessions"))[0]["n"]
+    print(f"{hand.engine}: {sessions:,} demo sessions ({ended:,} ended calls) over 30 days, "
+          f"{await hand.size()}; aggregate() in-process as the root admin "
+          f"vs hand SQL ({'sqlite3' if hand.engine == 'SQLite' else 'asyncpg'}), one process "
+          f"pinned to core 0; {args.runs} runs after {args.warmups} warm-up(s)"
           + (f" ({args.raw_runs} runs, no warm-up, on the raw path)" if args.raw_runs else "")
           + ", median (min-max); answers checked equal (counts, seconds, PDD) before timing")
     figures = []
@@ -463,32 +543,38 @@ def report(path: Path, results: list[Any], notes: list[str],
     return figures
 
 
-def diagnose(conn: sqlite3.Connection) -> None:
+async def diagnose(hand: Any) -> None:
     print("row counts:")
-    ended = conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = 'call' "
-                         "AND end_time IS NOT NULL").fetchone()[0]
-    print(f"    ended calls {ended:,}; legs "
-          f"{conn.execute('SELECT COUNT(*) FROM legs').fetchone()[0]:,}")
+    ended = (await hand.rows("SELECT COUNT(*) AS n FROM sessions WHERE kind = 'call' "
+                             "AND end_time IS NOT NULL"))[0]["n"]
+    legs = (await hand.rows("SELECT COUNT(*) AS n FROM legs"))[0]["n"]
+    print(f"    ended calls {ended:,}; legs {legs:,}")
     for wlabel, low, high in windows():
-        calls = conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = 'call' AND end_time "
-                             "IS NOT NULL AND setup_time BETWEEN ? AND ?",
-                             (low, high)).fetchone()[0]
+        calls = (await hand.rows("SELECT COUNT(*) AS n FROM sessions WHERE kind = 'call' AND "
+                                 "end_time IS NOT NULL AND setup_time BETWEEN ? AND ?",
+                                 (low, high)))[0]["n"]
         print(f"    {wlabel}: {calls:,} ended calls; call_summaries rows by key set and "
               "span (rows in the window):")
-        for keyset, span, rows, inside in conn.execute(
-                "SELECT keyset, span, COUNT(*), SUM(bucket BETWEEN ? AND ? - span + 1) "
-                "FROM call_summaries GROUP BY keyset, span ORDER BY keyset, span",
-                (low, high)):
-            print(f"      key set {keyset}, span {span:>5} s: {rows:,} rows "
-                  f"({inside:,} in the window)")
+        for row in await hand.rows(
+                "SELECT keyset, span, COUNT(*) AS n, "
+                "SUM(CASE WHEN bucket BETWEEN ? AND ? - span + 1 THEN 1 ELSE 0 END) AS inside "
+                "FROM call_summaries GROUP BY keyset, span ORDER BY keyset, span", (low, high)):
+            print(f"      key set {row['keyset']}, span {row['span']:>5} s: {row['n']:,} rows "
+                  f"({row['inside']:,} in the window)")
 
 
-def print_plans(conn: sqlite3.Connection, context: Any, params: dict[str, Any],
-                summary_path: bool, sql: str, values: tuple[Any, ...], label: str) -> None:
+async def plan_lines(hand: Any, sql: str, params: tuple[Any, ...]) -> list[str]:
+    if hand.engine == "SQLite":
+        return [f"      {row[3]}" for row in await hand.rows(f"EXPLAIN QUERY PLAN {sql}", params)]
+    return [f"      {row[0]}" for row in await hand.rows(f"EXPLAIN {sql}", params)]
+
+
+async def print_plans(hand: Any, context: Any, params: dict[str, Any], summary_path: bool,
+                      sql: str, values: tuple[Any, ...], label: str) -> None:
     from zoneinfo import ZoneInfo
 
     from gateway.query.select import compile_select
-    from gateway.storage.sqlite import DIALECT
+    from gateway.storage import postgresql, sqlite
     from gateway.storage.tenants import ROOT_PATH
     from methods import aggregate as method
     from methods.aggregate.columns import View
@@ -499,17 +585,16 @@ def print_plans(conn: sqlite3.Connection, context: Any, params: dict[str, Any],
     keys = [name for name in method.row_keys(params) if name not in method.NAMED]
     use = summary_path and method.summaries_answer(params, view)
     print(f"  {label}:")
-    selects = [method.plan.select(params, view, keys, use)]
-    for n, select in enumerate(selects):
-        compiled = compile_select(select, DIALECT)
-        started = time.perf_counter()
-        rows = conn.execute(compiled.sql, compiled.params).fetchall()
-        took = time.perf_counter() - started
-        print(f"    method statement {n + 1} alone: {len(rows):,} rows in {took * 1e3:.1f} ms:")
-        print(f"      {compiled.sql}")
-        print("\n".join(plan_lines(conn, compiled.sql, compiled.params)))
+    dialect = sqlite.DIALECT if hand.engine == "SQLite" else postgresql.DIALECT
+    compiled = compile_select(method.plan.select(params, view, keys, use), dialect)
+    started = time.perf_counter()
+    rows = await hand.rows(compiled.sql, compiled.params)
+    took = time.perf_counter() - started
+    print(f"    the method's statement alone: {len(rows):,} rows in {took * 1e3:.1f} ms:")
+    print(f"      {compiled.sql}")
+    print("\n".join(await plan_lines(hand, compiled.sql, compiled.params)))
     print("    hand SQL:")
-    print("\n".join(plan_lines(conn, sql, values)))
+    print("\n".join(await plan_lines(hand, sql, values)))
 
 
 def main() -> None:
@@ -530,18 +615,43 @@ def main() -> None:
                         help="runs (and no warm-up) on the raw path (default: as --runs)")
     parser.add_argument("--diagnose", action="store_true",
                         help="row counts, query plans, the method's statements timed alone")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--postgres", metavar="DSN",
+                        help="a PostgreSQL server to keep the data set on between runs "
+                             "(else a throwaway cluster, the data set built in each run)")
     args = parser.parse_args()
     if args.runs is None:
         args.runs = 1 if args.quick else 5
     if args.warmups is None:
         args.warmups = 0 if args.quick else 1
     calls = args.calls or (10_000_000 if args.full else QUICK_CALLS if args.quick else 1_000_000)
-    path = database(calls)  # both cores: the generator runs in a process of its own
+    if args.engine == "sqlite":
+        path = database(calls)  # both cores: the generator runs in a process of its own
+        pin()
+        emit(asyncio.run(bench(f"sqlite:///{path}", SqliteHand(path), args)))
+        return
+    cluster = None
+    if args.postgres is None:
+        from pg_cluster import start_cluster
+        cluster = start_cluster()
+    try:
+        name, dsn = pg_database(args.postgres or cluster.dsn, calls)
+        pin()  # the server's processes are not pinned: they run where the system puts them
+
+        async def run() -> list[Figure]:
+            import asyncpg
+            return await bench(dsn, PostgresHand(await asyncpg.connect(dsn), name), args)
+        emit(asyncio.run(run()))
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def pin() -> None:
     load = os.getloadavg()[0]
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})  # this thread and the backend's threads started later
     print(f"load average at the start {load:.2f}")
-    emit(asyncio.run(bench(path, args)))
 
 
 if __name__ == "__main__":

@@ -163,6 +163,24 @@ def test_bulk_rows_read_back_as_the_ingest_path_stores_them(
     assert sum(bool(a[3]["aggregates"]) for a in got) >= len(got) - 4  # answers with rows
 
 
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_postgresql_has_the_statistics_of_a_bulk_load_when_it_ends(
+        config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planner knows the tables' sizes at once (ANALYZE), not when autovacuum comes."""
+    fill(config, True, monkeypatch)
+
+    async def sizes(context: Context) -> list[Any]:
+        return [(row["relname"], row["reltuples"], row["rows"]) for row in [
+            await context.db.fetch_one(
+                f"SELECT relname, reltuples, (SELECT COUNT(*) FROM {table}) AS rows "
+                "FROM pg_class WHERE relname = ?", (table,))
+            for table in ("sessions", "legs", "call_figures", "call_summaries")]]
+    got = asyncio.run(as_root(config, sizes))
+    assert [(name, int(estimate)) for name, estimate, _ in got] == [
+        (name, rows) for name, _, rows in got]
+    assert got[0][2] == CALLS
+
+
 def test_a_second_bulk_run_changes_nothing(config: Config,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     fill(config, True, monkeypatch)

@@ -40,6 +40,9 @@ class Dialect:
     session_statements: tuple[str, ...] = ()
     # Settings of the writing connection while a bulk load lasts, then set back.
     bulk_load_settings: tuple[Setting, ...] = ()
+    # Run once a bulk load has written everything: the planner's statistics of what it
+    # wrote, so that the next statements are planned for the tables' new sizes.
+    after_bulk_load: tuple[str, ...] = ()
 
     def by_code_point(self, expr: str) -> str:
         """A text expression that orders by code point on this engine."""

@@ -173,6 +173,8 @@ async def rebuild_summaries(context: Context, always: bool = False) -> bool:
     async with context.db.transaction() as conn:
         await summaries.rebuild(conn)
         await settings_store.delete(conn, SUMMARIES_PENDING)
+        for statement in context.db.dialect.after_bulk_load:
+            await conn.execute(statement)
     return True
 
 
