@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import Any, Iterable, Sequence
 
 from gateway.core import money
@@ -17,6 +17,7 @@ USD = "USD"
 COUNTS = ("calls", "answered", "billsec", "pdd_ms", "pdd_calls")
 MONEY = ("price", "cost")
 PERCENT = Decimal("0.01")
+EXACT = Context(prec=50)  # exact enough that only the final rounding rounds
 EPOCH = dt.date(1970, 1, 1)
 Places = list[tuple[str, int]]  # (figure, its place in a row)
 Part = tuple[str, str, "int | None"]  # (measure, currency, UTC day number: None when
@@ -59,6 +60,7 @@ class Rates:
 
     def __init__(self, target: str, rows: Iterable[Row]) -> None:
         self.target = target
+        self.quantum = Decimal(1).scaleb(-money.minor_digits(target))  # its minor unit
         self.days: dict[str, list[str]] = {}
         self.rates: dict[str, list[Decimal]] = {}
         self._pairs: dict[tuple[str, int], tuple[Decimal, Decimal]] = {}  # (from, to) USD
@@ -109,9 +111,8 @@ def _plain(value: Decimal) -> Decimal:
 def figures(sums: Sums, rates: Rates, profit: bool) -> dict[str, Any]:
     """A row's figures (or the totals'), money converted and rounded once."""
     c = sums.counts
-    quantum = Decimal(1).scaleb(-money.minor_digits(rates.target))
-    with localcontext() as ctx:
-        ctx.prec = 50  # exact enough that only the final rounding rounds
+    quantum = rates.quantum
+    with localcontext(EXACT):
         totals = dict.fromkeys(MONEY, Decimal(0))
         for (name, currency, day), micros in sums.money.items():
             totals[name] += rates.convert(micros, currency, day)
