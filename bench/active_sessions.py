@@ -2,6 +2,7 @@
 hand-written SQL of the same answer run with sqlite3 in this process, in the same run.
 
     python bench/active_sessions.py [--quick] [--sessions 100000] [--runs 10] [--diagnose]
+        [--engine sqlite|postgresql|both] [--postgres DSN]
 
 The database of N live call sessions (default 100,000; --quick 10,000) is built once
 through the gateway's own `ingest.sessions` path (in-process, as `gateway demo` does) and
@@ -14,6 +15,15 @@ row by row against the hand SQL's, laid out the same way (rollup order, row_type
 method's own `now`; a difference stops the run. --diagnose also times the SQL the method
 generates (for the detail rows; it sums the rollup in Python), run alone through sqlite3 in
 this process in the same alternation, and prints EXPLAIN QUERY PLAN of both statements.
+
+--engine (default sqlite): postgresql or both measure the same on PostgreSQL: the same
+generated sessions stored through `ingest.sessions` into a throwaway cluster
+(tests/pg_cluster.py, started before this process moves to core 1, so its processes stay
+where this one was started), or into a database kept on the server of --postgres between
+runs; the gateway serves it (`database: postgresql://...`), and the hand SQL, in its
+PostgreSQL spelling ($n placeholders, IS NOT DISTINCT FROM, names ordered by code point as
+the method orders them), runs through asyncpg in this process. --diagnose there times the
+method's PostgreSQL statement (its native ROLLUP) and prints EXPLAIN of both.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import http.client
 import json
 import os
 import random
+import re
 import shutil
 import sqlite3
 import statistics
@@ -40,7 +51,7 @@ DATA = ROOT / "bench" / ".data"
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from report import Figure, emit  # noqa: E402
-from serving import free_port, pinned, wait_up  # noqa: E402
+from serving import free_port, pg_database, pinned, postgres, wait_up  # noqa: E402
 
 DATA_VERSION = 2  # bump when the generated data set changes: a new cache file
 DECK_ID = 7
@@ -194,15 +205,14 @@ def sessions(total: int, anchor: int) -> Iterator[dict[str, Any]]:
         yield session(rng, world, i, anchor)
 
 
-async def fill(path: Path, total: int) -> None:
+async def fill(database: str, total: int) -> None:
     from gateway.core.config import load_config
     from gateway.tools.commands import as_root, call
     from methods.context import Context
     from methods.ingest import ledgers
     from methods.ingest import sessions as ingest_sessions
 
-    config = load_config(environ={}, overrides={"database": f"sqlite:///{path}"},
-                         search_default=False)
+    config = load_config(environ={}, overrides={"database": database}, search_default=False)
     anchor = int(time.time())
 
     async def work(context: Context) -> None:
@@ -234,7 +244,7 @@ def database(total: int) -> Path:
     partial = path.with_name(path.name + ".partial")
     for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
         leftover.unlink(missing_ok=True)
-    asyncio.run(fill(partial, total))
+    asyncio.run(fill(f"sqlite:///{partial}", total))
     with sqlite3.connect(partial) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     partial.rename(path)
@@ -272,8 +282,8 @@ def two_levels(a: str, b: str, joins: str) -> str:
         SELECT 'subtotal', a, NULL, SUM(quantity), SUM(duration), 1 FROM g GROUP BY a
         UNION ALL
         SELECT 'total', NULL, NULL, COALESCE(SUM(quantity), 0), COALESCE(SUM(duration), 0), 0
-        FROM g)
-    ORDER BY level = 0, a ASC NULLS LAST, level = 1, b ASC NULLS LAST
+        FROM g) AS levels
+    ORDER BY level = 0, a{{C}} ASC NULLS LAST, level = 1, b{{C}} ASC NULLS LAST
     """
 
 
@@ -295,9 +305,9 @@ HAND_SQL = [
         GROUP BY a, b, c),
     kept AS (
         SELECT *, MIN(r) OVER (PARTITION BY a) AS ra, MIN(r) OVER (PARTITION BY a, b) AS rab
-        FROM (SELECT *, ROW_NUMBER() OVER (ORDER BY duration DESC, a ASC NULLS LAST,
-                                            b ASC NULLS LAST, c ASC NULLS LAST) AS r
-              FROM g)
+        FROM (SELECT *, ROW_NUMBER() OVER (ORDER BY duration DESC, a{{C}} ASC NULLS LAST,
+                                            b{{C}} ASC NULLS LAST, c{{C}} ASC NULLS LAST) AS r
+              FROM g) AS numbered
         WHERE r <= :limit)
     SELECT row_type, a, b, c, quantity, duration FROM (
         SELECT 'row' AS row_type, a, b, c, quantity, duration, ra, 0 AS sa, rab, 0 AS sab, r
@@ -314,7 +324,7 @@ HAND_SQL = [
         UNION ALL
         SELECT 'total', NULL, NULL, NULL, COALESCE(SUM(quantity), 0),
                COALESCE(SUM(duration), 0), 0, 0, 0, 0, 0
-        FROM g)
+        FROM g) AS levels
     ORDER BY row_type = 'total', ra, sa, rab, sab, r
     """,
     # 3: ROLLUP(term rate code name, term client); the name from the leg's own code deck
@@ -322,11 +332,88 @@ HAND_SQL = [
         ON tr.code_deck_id = t.code_deck_id AND tr.prefix = COALESCE(t.rates_code, t.dst_code)
     LEFT JOIN clients tc ON tc.id = t.client_id"""),
 ]
+# `{C}` marks a name ordered by code point: SQLite's only order, COLLATE "C" on PostgreSQL.
 
 
-def hand_rows(conn: sqlite3.Connection, n: int, params: dict[str, Any],
-              now: int) -> list[tuple[Any, ...]]:
-    return conn.execute(HAND_SQL[n], {"now": now, "limit": params.get("limit")}).fetchall()
+def on_sqlite(sql: str) -> str:
+    return sql.replace("{C}", "")
+
+
+def on_postgresql(sql: str) -> tuple[str, list[str]]:
+    """The PostgreSQL spelling of a hand statement, and its params' names in $n order:
+    `$n` for `:name`, IS NOT DISTINCT FROM for SQLite's IS, names in code-point order."""
+    names: list[str] = []
+
+    def numbered(found: re.Match[str]) -> str:
+        if found[1] not in names:
+            names.append(found[1])
+        return f"${names.index(found[1]) + 1}"
+    sql = re.sub(r":(\w+)", numbered, sql.replace("{C}", ' COLLATE "C"'))
+    return re.sub(r" IS (k\.\w+)", r" IS NOT DISTINCT FROM \1", sql), names
+
+
+class SqliteHand:
+    """The hand SQL, and any other statement, through sqlite3 on a connection of its own."""
+
+    engine, baseline = "sqlite", "hand SQL (sqlite3)"
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path)
+        self.name = f"{path.name}, {path.stat().st_size / 1e6:.0f} MB"
+
+    def rows(self, n: int, params: dict[str, Any], now: int) -> list[tuple[Any, ...]]:
+        return self.run(on_sqlite(HAND_SQL[n]), {"now": now, "limit": params.get("limit")})
+
+    def run(self, sql: str, values: Any = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, values).fetchall()
+
+    def plan(self, sql: str, values: Any) -> list[str]:
+        plan = self.run(f"EXPLAIN QUERY PLAN {sql}", values)
+        return [f"{r[0]:3d} {r[1]:3d} {r[3]}" for r in plan]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresHand:
+    """The same through asyncpg, on a connection and event loop of its own."""
+
+    engine, baseline = "postgresql", "hand SQL (asyncpg)"
+
+    def __init__(self, dsn: str) -> None:
+        import asyncpg
+
+        self.loop = asyncio.new_event_loop()
+        self.conn = self.loop.run_until_complete(asyncpg.connect(dsn))
+        self.name = f"database {dsn.rsplit('/', 1)[-1].split('?')[0]}"
+        self.statements = [on_postgresql(sql) for sql in HAND_SQL]
+
+    def rows(self, n: int, params: dict[str, Any], now: int) -> list[tuple[Any, ...]]:
+        sql, names = self.statements[n]
+        values = {"now": now, "limit": params.get("limit")}
+        return self.run(sql, tuple(values[name] for name in names))
+
+    def run(self, sql: str, values: Any = ()) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.loop.run_until_complete(self.conn.fetch(sql, *values))]
+
+    def plan(self, sql: str, values: Any) -> list[str]:
+        return [r[0] for r in self.run(f"EXPLAIN {sql}", values)]
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.conn.close())
+        self.loop.close()
+
+
+Hand = SqliteHand | PostgresHand
+
+
+def hand_values(hand: Hand, n: int, params: dict[str, Any], now: int) -> tuple[str, Any]:
+    """The hand statement of request `n` as `hand` runs it, and its values."""
+    values = {"now": now, "limit": params.get("limit")}
+    if isinstance(hand, SqliteHand):
+        return on_sqlite(HAND_SQL[n]), values
+    sql, names = hand.statements[n]
+    return sql, tuple(values[name] for name in names)
 
 
 def as_answer(rows: list[tuple[Any, ...]], params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -383,14 +470,14 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def check(client: Client, conn: sqlite3.Connection, n: int, params: dict[str, Any]) -> int:
+def check(client: Client, hand: Hand, n: int, params: dict[str, Any]) -> int:
     """Compare the method's answer with the hand SQL's at the method's `now` (one of the
     whole seconds the request spanned); the number of rows."""
     before = int(time.time())
     got = result_of(client.post("reports.active_sessions.query", params))
     after = int(time.time())
     for now in range(before, after + 1):
-        expected = as_answer(hand_rows(conn, n, params, now), params)
+        expected = as_answer(hand.rows(n, params, now), params)
         if got == expected:
             return len(got)
     print(f"MISMATCH on request {n + 1} ({REQUESTS[n][0]}):", file=sys.stderr)
@@ -411,34 +498,37 @@ def check(client: Client, conn: sqlite3.Connection, n: int, params: dict[str, An
     raise SystemExit(1)
 
 
-def generated_sql(params: dict[str, Any], now: int) -> tuple[str, tuple[Any, ...]]:
-    """The SQL the method runs on SQLite for `params` as the root admin (the detail rows
-    it streams; the rollup is summed in Python), at `now`."""
+def generated_sql(params: dict[str, Any], now: int, engine: str) -> tuple[str, tuple[Any, ...]]:
+    """The SQL the method runs on `engine` for `params` as the root admin (on SQLite the
+    detail rows it streams, the rollup summed in Python; on PostgreSQL its native ROLLUP),
+    at `now`."""
     from zoneinfo import ZoneInfo
 
     from gateway.query.select import compile_select
-    from gateway.storage.sqlite import DIALECT
+    from gateway.storage import postgresql, sqlite
     from gateway.storage.tenants import ROOT_PATH
     from methods.active_sessions import select
     from methods.active_sessions.columns import columns
     from methods.active_sessions.params import QueryParams
 
+    dialect = (sqlite if engine == "sqlite" else postgresql).DIALECT
     loaded = QueryParams().load(params)
     report = select(loaded, columns(ROOT_PATH, now, ZoneInfo("UTC"), None), None, ROOT_PATH)
-    report = dataclasses.replace(report, limit=None)  # the rollup streams every group
-    compiled = compile_select(report, DIALECT)
-    return compiled.sql, compiled.params
+    report = dataclasses.replace(report, limit=None)  # the rollup covers every group
+    compiled = compile_select(report, dialect, native_rollup=dialect.native_rollup)
+    sql = compiled.sql if engine == "sqlite" else postgresql.numbered(compiled.sql)
+    return sql, tuple(compiled.params)
 
 
-def plans(conn: sqlite3.Connection, n: int, params: dict[str, Any]) -> None:
+def plans(hand: Hand, n: int, params: dict[str, Any]) -> None:
     now = int(time.time())
-    sql, values = generated_sql(params, now)
+    sql, values = generated_sql(params, now, hand.engine)
     print(f"    generated SQL: {sql}")
-    for name, text, args in (("generated", sql, values),
-                             ("hand", HAND_SQL[n], {"now": now, "limit": params.get("limit")})):
-        print(f"    EXPLAIN QUERY PLAN, {name}:")
-        for row in conn.execute(f"EXPLAIN QUERY PLAN {text}", args):
-            print(f"      {row[0]:3d} {row[1]:3d} {row[3]}")
+    for name, (text, args) in (("generated", (sql, values)),
+                               ("hand", hand_values(hand, n, params, now))):
+        print(f"    {'EXPLAIN QUERY PLAN' if hand.engine == 'sqlite' else 'EXPLAIN'}, {name}:")
+        for line in hand.plan(text, args):
+            print(f"      {line}")
 
 
 def summary(figures: list[float]) -> str:
@@ -450,23 +540,14 @@ def ratio(a: list[float], b: list[float]) -> str:
     return f"{statistics.median(a) / statistics.median(b):.2f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=100_000)
-    parser.add_argument("--quick", action="store_true", help="10,000 sessions")
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--warmups", type=int, default=2)
-    parser.add_argument("--diagnose", action="store_true",
-                        help="also time the method's generated SQL alone; query plans")
-    args = parser.parse_args()
-    total = 10_000 if args.quick else args.sessions
-    path = database(total)
-    load = os.getloadavg()[0]  # other work on the machine skews every figure
-    if hasattr(os, "sched_setaffinity") and shutil.which("taskset"):
-        os.sched_setaffinity(0, {1 % (os.cpu_count() or 1)})  # the client and hand SQL
+ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+PREFIX = {"sqlite": "", "postgresql": "PostgreSQL: "}  # SQLite's names as before
+
+
+def measure(database: str, hand: Hand, args: argparse.Namespace, load: float) -> list[Figure]:
+    """Serve `database`, check and time each request against `hand`; the figures."""
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "GATEWAY_DATABASE": f"sqlite:///{path}",
-               "GATEWAY_LOG__LEVEL": "WARNING"}
+        env = {**os.environ, "GATEWAY_DATABASE": database, "GATEWAY_LOG__LEVEL": "WARNING"}
         made = subprocess.run([sys.executable, "-m", "gateway", "keys", "create", "--tenant",
                                "root", "--role", "admin", "--rate-limit", "unlimited"],
                               env=env, cwd=tmp, capture_output=True, text=True, check=True)
@@ -480,57 +561,90 @@ def main() -> None:
             wait_up(f"http://127.0.0.1:{port}/healthz")
             started_rss = memory(server.pid)["VmRSS"]
             client = Client(port, key)
-            conn = sqlite3.connect(path)
             results: list[tuple[str, int, list[float], list[float], list[float]]] = []
             for n, (label, params) in enumerate(REQUESTS):
-                rows = check(client, conn, n, params)
+                rows = check(client, hand, n, params)
                 now = int(time.time())
-                sql, values = generated_sql(params, now) if args.diagnose else ("", ())
+                sql, values = generated_sql(params, now, hand.engine) if args.diagnose \
+                    else ("", ())
                 for _ in range(args.warmups):
                     client.post("reports.active_sessions.query", params)
-                    hand_rows(conn, n, params, now)
+                    hand.rows(n, params, now)
                     if sql:
-                        conn.execute(sql, values).fetchall()
-                method, hand, generated = [], [], []
+                        hand.run(sql, values)
+                method, hand_s, generated = [], [], []
                 for _ in range(args.runs):
                     method.append(timed(
                         lambda: client.post("reports.active_sessions.query", params)))
                     now = int(time.time())
-                    hand.append(timed(lambda: hand_rows(conn, n, params, now)))
+                    hand_s.append(timed(lambda: hand.rows(n, params, now)))
                     if sql:
-                        sql, values = generated_sql(params, now)
-                        generated.append(timed(lambda: conn.execute(sql, values).fetchall()))
-                results.append((label, rows, method, hand, generated))
+                        sql, values = generated_sql(params, now, hand.engine)
+                        generated.append(timed(lambda: hand.run(sql, values)))
+                results.append((label, rows, method, hand_s, generated))
             peak = memory(server.pid)
         finally:
             server.terminate()
             server.wait(10)
-    live = conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = 'call' "
-                        "AND end_time IS NULL").fetchone()[0]
-    print(f"{live} live call sessions ({path.name}, {path.stat().st_size / 1e6:.0f} MB), "
-          f"server on core 0, client and hand SQL on core 1; {args.runs} runs after "
-          f"{args.warmups} warm-ups, median (min-max); answers checked equal; load average "
-          f"at the start {load:.2f}")
-    for n, (label, rows, method, hand, generated) in enumerate(results):
-        r = statistics.median(method) / statistics.median(hand)
+    (live,), = hand.run("SELECT COUNT(*) FROM sessions WHERE kind = 'call' "
+                        "AND end_time IS NULL")
+    engine, via = ENGINES[hand.engine], hand.baseline.removeprefix("hand SQL ")
+    print(f"{engine}: {live} live call sessions ({hand.name}), server on core 0, client and "
+          f"hand SQL on core 1; {args.runs} runs after {args.warmups} warm-ups, median "
+          f"(min-max); answers checked equal; load average at the start {load:.2f}")
+    for n, (label, rows, method, hand_s, generated) in enumerate(results):
+        r = statistics.median(method) / statistics.median(hand_s)
         print(f"{n + 1}. {label} ({rows} rows)")
-        print(f"    method over HTTP {summary(method)}   hand SQL (sqlite3) {summary(hand)}   "
+        print(f"    method over HTTP {summary(method)}   {hand.baseline} {summary(hand_s)}   "
               f"ratio {r:.2f}  (target {TARGET:.1f}: {'met' if r <= TARGET else 'MISSED'}; "
-              f"ratio of the minimums {min(method) / min(hand):.2f})")
+              f"ratio of the minimums {min(method) / min(hand_s):.2f})")
         if args.diagnose:
-            print(f"    generated SQL alone (sqlite3) {summary(generated)}   "
-                  f"ratio to the hand SQL {ratio(generated, hand)}")
-            plans(conn, n, REQUESTS[n][1])
+            print(f"    generated SQL alone {via} {summary(generated)}   "
+                  f"ratio to the hand SQL {ratio(generated, hand_s)}")
+            plans(hand, n, REQUESTS[n][1])
     print(f"server RSS: {started_rss / 1024:.0f} MB after start, peak (VmHWM) "
           f"{peak['VmHWM'] / 1024:.0f} MB")
-    conn.close()
+    hand.close()
     figures = []
-    for label, rows, method, hand, generated in results:
-        figures.append(Figure("active sessions", f"{label}, method over HTTP", "s",
-                              tuple(method), "hand SQL (sqlite3)", tuple(hand), target=TARGET))
+    prefix = PREFIX[hand.engine]
+    for label, rows, method, hand_s, generated in results:
+        figures.append(Figure("active sessions", f"{prefix}{label}, method over HTTP", "s",
+                              tuple(method), hand.baseline, tuple(hand_s), target=TARGET))
         if generated:
-            figures.append(Figure("active sessions", f"{label}, generated SQL alone", "s",
-                                  tuple(generated), "hand SQL (sqlite3)", tuple(hand)))
+            figures.append(Figure("active sessions", f"{prefix}{label}, generated SQL alone",
+                                  "s", tuple(generated), hand.baseline, tuple(hand_s)))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="10,000 sessions")
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--warmups", type=int, default=2)
+    parser.add_argument("--diagnose", action="store_true",
+                        help="also time the method's generated SQL alone; query plans")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="sqlite")
+    parser.add_argument("--postgres", metavar="DSN",
+                        help="a PostgreSQL server to keep the data set on between runs "
+                             "(else a throwaway cluster, the data set stored in each run)")
+    args = parser.parse_args()
+    total = 10_000 if args.quick else args.sessions
+    figures: list[Figure] = []
+    with postgres(args.engine, args.postgres) as server:
+        stores: list[tuple[str, Any]] = []
+        if args.engine != "postgresql":
+            path = database(total)
+            stores.append((f"sqlite:///{path}", lambda: SqliteHand(path)))
+        if server:
+            dsn = pg_database(server, f"active_sessions_v{DATA_VERSION}_{total}",
+                              lambda target: asyncio.run(fill(target, total)))
+            stores.append((dsn, lambda: PostgresHand(dsn)))
+        load = os.getloadavg()[0]  # other work on the machine skews every figure
+        if hasattr(os, "sched_setaffinity") and shutil.which("taskset"):
+            os.sched_setaffinity(0, {1 % (os.cpu_count() or 1)})  # the client and hand SQL
+        for database_url, hand in stores:
+            figures += measure(database_url, hand(), args, load)
     emit(figures)
 
 

@@ -51,12 +51,12 @@ import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
-sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+import serving  # noqa: E402
 from report import Figure, emit  # noqa: E402
 
 DATA_VERSION = 1  # bump when the cached data set changes (with the demo's own version)
@@ -206,39 +206,9 @@ def _demo(database: str, calls: int) -> None:
 
 def pg_database(admin_dsn: str, calls: int) -> tuple[str, str]:
     """(name, DSN) of the PostgreSQL database of `calls` demo sessions on the server of
-    `admin_dsn`, built when missing (under another name until it is complete)."""
-    import asyncpg
-
+    `admin_dsn`, built when missing."""
     name = f"aggregate_v{DATA_VERSION}_{calls}"
-    dsn = urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{name}"))
-
-    async def exists() -> bool:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            found = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-            if not found:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}_partial"')
-                await conn.execute(f'CREATE DATABASE "{name}_partial"')
-            return bool(found)
-        finally:
-            await conn.close()
-
-    async def rename() -> None:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(f'ALTER DATABASE "{name}_partial" RENAME TO "{name}"')
-        finally:
-            await conn.close()
-
-    if asyncio.run(exists()):
-        return name, dsn
-    print(f"building PostgreSQL database {name}: gateway demo --calls {calls:,} (once on "
-          "this server)", file=sys.stderr)
-    started = time.perf_counter()
-    _demo(urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{name}_partial")), calls)
-    asyncio.run(rename())
-    print(f"built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    return name, dsn
+    return name, serving.pg_database(admin_dsn, name, lambda dsn: _demo(dsn, calls))
 
 
 # ---------------------------------------------------------------- requests and hand SQL
@@ -630,21 +600,15 @@ def main() -> None:
         pin()
         emit(asyncio.run(bench(f"sqlite:///{path}", SqliteHand(path), args)))
         return
-    cluster = None
-    if args.postgres is None:
-        from pg_cluster import start_cluster
-        cluster = start_cluster()
-    try:
-        name, dsn = pg_database(args.postgres or cluster.dsn, calls)
+    with serving.postgres("postgresql", args.postgres) as admin_dsn:
+        assert admin_dsn is not None
+        name, dsn = pg_database(admin_dsn, calls)
         pin()  # the server's processes are not pinned: they run where the system puts them
 
         async def run() -> list[Figure]:
             import asyncpg
             return await bench(dsn, PostgresHand(await asyncpg.connect(dsn), name), args)
         emit(asyncio.run(run()))
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 def pin() -> None:

@@ -1,6 +1,8 @@
-"""Throughput and memory of a call-history CSV export of about a million rows.
+"""Throughput and memory of a call-history CSV export of about a million rows, and the
+time of a synchronous `GetCallHistory` page against hand-written SQL for the same page.
 
-    python bench/history_export.py [--quick] [--calls 1000000]
+    python bench/history_export.py [--quick] [--calls 1000000] [--part export|pages|both]
+        [--page-calls N] [--runs 10] [--engine sqlite|postgresql|both] [--postgres DSN]
 
 The data: the cached database of `bench/aggregate.py` (`gateway demo` traffic over 30
 days, built by the bulk loader when missing), copied so that the export jobs' rows do not
@@ -17,12 +19,29 @@ the csv module writing the same columns into a gzip file (at the gateway's level
 Figures are rows per second, and the peak resident memory of the gateway process (VmHWM)
 after both exports. --quick: the 100,000 calls of `bench/aggregate.py --quick` (that data
 set built once when missing, about a minute; the export itself takes seconds).
+
+Pages: `GetCallHistory` (JSON, the default flags: the total count and each session's other
+charges) as the root admin with `child_account_id=all` over the same 30 days, its first
+page and its deepest page of 100 (`offset` 9,900; the method allows at most 10,000), run
+in-process (no HTTP) on the gateway's backend, against the hand SQL a DBA would write for
+the same answer: the page's ids found by the setup-time order alone, then their columns
+and the application's name joined to those 100 rows; the count; the page's charges (one
+statement each). Each page's answer is checked equal first; then 1 warm-up and --runs
+timed runs (default 10), method and hand SQL alternating, this process pinned to core 0.
+The data set: `bench/aggregate.py`'s for --page-calls calls (default: as --calls; --quick
+20,000, so that PostgreSQL's is built in seconds); on PostgreSQL (`--engine postgresql` or
+`both`; default sqlite) the same demo traffic stored by `gateway demo`'s own code
+(`aggregate.pg_database`) in a throwaway cluster (tests/pg_cluster.py, not pinned) or on the
+server of --postgres (kept there between runs), ANALYZEd first; the hand SQL through
+asyncpg. The export is measured on SQLite only (with --engine postgresql it is not run).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
+import datetime as dt
 import gzip
 import json
 import os
@@ -31,6 +50,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aggregate as data_set  # noqa: E402  (bench/aggregate.py: the cached database)
 from report import Figure, emit  # noqa: E402
-from serving import free_port, pinned, wait_up  # noqa: E402
+from serving import free_port, pinned, postgres, wait_up  # noqa: E402
 
 from methods.exports import GZIP_LEVEL  # noqa: E402  (the same compression both ways)
 
@@ -110,14 +130,8 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{data_set.QUICK_CALLS:,} calls (aggregate.py --quick's data set)")
-    parser.add_argument("--calls", type=int, help="demo calls (default 1,000,000)")
-    args = parser.parse_args()
-    if args.calls is None:
-        args.calls = data_set.QUICK_CALLS if args.quick else 1_000_000
+def export(args: argparse.Namespace) -> list[Figure]:
+    """The export's figures (SQLite)."""
     source = data_set.database(args.calls)
     work = Path(data_set.DATA) / "history-export"
     shutil.rmtree(work, ignore_errors=True)
@@ -183,6 +197,223 @@ def main() -> None:
     # figure is its own baseline.
     figures.append(Figure("history export", "gateway peak RSS (VmHWM) after both exports",
                           "MB", (peak,), "itself (no baseline; target under 100 MB)", (peak,)))
+    return figures
+
+
+# ---------------------------------------------------------------- synchronous pages
+
+PAGE_COUNT, DEEP_OFFSET = 100, 9_900
+QUICK_PAGE_CALLS = 20_000
+# The sessions the window holds, in the family's order: their ids first, from the setup
+# times and ids alone; the columns (CallSessionInfoType's, in COLUMNS order) read for the
+# page's rows only.
+PAGE_SQL = """WITH page AS (
+        SELECT s.id FROM sessions s
+        WHERE s.setup_time BETWEEN ? AND ? AND s.end_time IS NOT NULL
+        AND s.kind IN ('call', 'video')
+        ORDER BY s.setup_time, s.id LIMIT ? OFFSET ?)
+    SELECT s.audio_quality, s.rule_name, a.name, s.id, s.tenant_id, s.application_id,
+        (SELECT l.user_id FROM legs l WHERE l.session_id = s.id AND l.user_id IS NOT NULL
+         ORDER BY l.position LIMIT 1),
+        s.setup_time, s.end_time - s.setup_time, s.initiator_address, s.media_server_address,
+        s.log_file_url, s.finish_reason, s.custom_data
+    FROM page JOIN sessions s ON s.id = page.id
+    LEFT JOIN applications a ON a.id = s.application_id
+    ORDER BY s.setup_time, s.id"""
+COUNT_SQL = """SELECT COUNT(*) FROM sessions
+    WHERE setup_time BETWEEN ? AND ? AND end_time IS NOT NULL AND kind IN ('call', 'video')"""
+# The page's other charges, the leg each names (by the session's leg id) joined.
+CHARGES_SQL = """SELECT u.session_id, u.id, u.resource_type, u.cost, u.description,
+        u.used_at, u.quantity, u.unit, l.id
+    FROM resource_usage u
+    LEFT JOIN legs l ON l.session_id = u.session_id AND l.leg_id = u.ref_leg_id
+    WHERE u.session_id IN {ids}
+    ORDER BY u.session_id, u.used_at, u.id"""
+PG_PAGE_SQL = PAGE_SQL.replace("BETWEEN ? AND ?", "BETWEEN $1 AND $2").replace(
+    "LIMIT ? OFFSET ?", "LIMIT $3 OFFSET $4")
+PG_COUNT_SQL = COUNT_SQL.replace("BETWEEN ? AND ?", "BETWEEN $1 AND $2")
+
+
+class SqlitePages:
+    """The hand SQL through Python's sqlite3 (the page's ids in as one JSON array)."""
+
+    engine, baseline = "sqlite", "hand SQL (sqlite3)"
+    charges_sql = CHARGES_SQL.format(ids="(SELECT value FROM json_each(?))")
+
+    def __init__(self, database: str) -> None:
+        self.conn = sqlite_connect(Path(database.removeprefix("sqlite:///")))
+
+    async def page(self, low: int, high: int, count: int, offset: int) -> Any:
+        rows = self.conn.execute(PAGE_SQL, (low, high, count, offset)).fetchall()
+        total = self.conn.execute(COUNT_SQL, (low, high)).fetchone()[0]
+        ids = json.dumps([row[3] for row in rows])
+        return rows, total, self.conn.execute(self.charges_sql, (ids,)).fetchall()
+
+    async def plan(self, low: int, high: int, offset: int) -> list[str]:
+        found = self.conn.execute(f"EXPLAIN QUERY PLAN {PAGE_SQL}",
+                                  (low, high, PAGE_COUNT, offset)).fetchall()
+        return [str(row[-1]) for row in found]
+
+    async def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresPages:
+    """The hand SQL through asyncpg (the page's ids in as one array)."""
+
+    engine, baseline = "postgresql", "hand SQL (asyncpg)"
+    charges_sql = CHARGES_SQL.replace("IN {ids}", "= ANY($1::bigint[])")
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn, self.conn = dsn, None
+
+    async def open(self) -> None:
+        import asyncpg
+
+        self.conn = await asyncpg.connect(self.dsn)
+        await self.conn.execute("ANALYZE")  # as a DBA would after loading
+
+    async def page(self, low: int, high: int, count: int, offset: int) -> Any:
+        rows = await self.conn.fetch(PG_PAGE_SQL, low, high, count, offset)
+        total = await self.conn.fetchval(PG_COUNT_SQL, low, high)
+        charges = await self.conn.fetch(self.charges_sql, [row[3] for row in rows])
+        return [tuple(r) for r in rows], total, [tuple(r) for r in charges]
+
+    async def plan(self, low: int, high: int, offset: int) -> list[str]:
+        found = await self.conn.fetch(f"EXPLAIN ANALYZE {PG_PAGE_SQL}", low, high,
+                                      PAGE_COUNT, offset)
+        return [row[0] for row in found]
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+def seconds(text: str) -> int:
+    """Unix seconds of an answer's date (the window's zone is Etc/GMT, i.e. UTC)."""
+    return int(dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+               .replace(tzinfo=dt.timezone.utc).timestamp())
+
+
+def as_hand(answer: dict[str, Any]) -> tuple[Any, ...]:
+    """The method's answer laid out as the hand SQL's rows: (sessions, total, charges)."""
+    sessions, charges = [], []
+    for s in answer["result"]:
+        sessions.append(tuple(seconds(s[c]) if c == "start_date" else s.get(c)
+                              for c in COLUMNS))
+        for u in s.get("other_resource_usage", ()):
+            charges.append((
+                s["call_session_history_id"], u["resource_usage_id"], u.get("resource_type"),
+                None if u.get("cost") is None else int(u["cost"] * 1_000_000),
+                u.get("description"), None if u.get("used_at") is None else seconds(u["used_at"]),
+                u.get("resource_quantity"), u.get("unit"), u.get("ref_call_id")))
+    return sessions, answer["total_count"], charges
+
+
+def normal(hand: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The hand rows with the stored quantity (text) as the number the answer writes."""
+    rows, total, charges = hand
+    return ([tuple(r) for r in rows], total,
+            [(*c[:6], None if c[6] is None else Decimal(c[6]), *c[7:]) for c in charges])
+
+
+async def time_pages(database: str, hand: Any, runs: int) -> list[Figure]:
+    from gateway.core.config import load_config
+    from gateway.tools.commands import as_root
+    from methods.history.calls import CallHistoryParams, call_history
+
+    end = int(data_set.ANCHOR.timestamp())
+    low, high = end - 30 * data_set.DAY, end - 1
+    fmt = "%Y-%m-%d %H:%M:%S"
+    window = {"from_date": time.strftime(fmt, time.gmtime(low)),
+              "to_date": time.strftime(fmt, time.gmtime(high)), "child_account_id": "all"}
+    config = load_config(environ={}, search_default=False, overrides={"database": database})
+    if hasattr(hand, "open"):
+        await hand.open()
+    figures: list[Figure] = []
+    prefix = "PostgreSQL: " if hand.engine == "postgresql" else ""
+
+    async def work(context: Any) -> None:
+        for label, offset in (("first page", 0), (f"page at offset {DEEP_OFFSET:,}",
+                                                  DEEP_OFFSET)):
+            params = CallHistoryParams().load({**window, "count": PAGE_COUNT, "offset": offset})
+            got = as_hand(await call_history(context, params))
+            expected = normal(await hand.page(low, high, PAGE_COUNT, offset))
+            if got != expected:
+                raise SystemExit(f"{label}: the answers differ (sessions equal: "
+                                 f"{got[0] == expected[0]}, totals {got[1]} and {expected[1]},"
+                                 f" charges equal: {got[2] == expected[2]})")
+            method_s, hand_s = [], []
+            for run in range(runs + 1):  # the first one a warm-up
+                started = time.perf_counter()
+                await call_history(context, params)
+                middle = time.perf_counter()
+                await hand.page(low, high, PAGE_COUNT, offset)
+                if run:
+                    method_s.append(middle - started)
+                    hand_s.append(time.perf_counter() - middle)
+            name = f"{prefix}GetCallHistory, {label} of {PAGE_COUNT}, 30 days"
+            figure = Figure("call history", name, "s", tuple(method_s), hand.baseline,
+                            tuple(hand_s))
+            figures.append(figure)
+            print(f"  {label:24s} ({len(got[0])} sessions of {got[1]:,}, {len(got[2])} charges)"
+                  f"  GetCallHistory {figure.median * 1e3:7.2f} ms ({min(method_s) * 1e3:.2f}-"
+                  f"{max(method_s) * 1e3:.2f})   {hand.baseline} {figure.baseline * 1e3:7.2f} "
+                  f"ms ({min(hand_s) * 1e3:.2f}-{max(hand_s) * 1e3:.2f})   ratio "
+                  f"{figure.ratio:.2f}")
+        print("  hand SQL plan of the deep page: " + "\n    ".join(
+            ["", *await hand.plan(low, high, DEEP_OFFSET)]))
+
+    await as_root(config, work)
+    await hand.close()
+    return figures
+
+
+def pages(args: argparse.Namespace) -> list[Figure]:
+    """The pages' figures on each engine asked for."""
+    calls = args.page_calls or (QUICK_PAGE_CALLS if args.quick else args.calls)
+    figures: list[Figure] = []
+    with postgres(args.engine, args.postgres) as server:
+        stores: list[tuple[str, Any]] = []
+        if args.engine != "postgresql":
+            path = data_set.database(calls)
+            stores.append((f"sqlite:///{path}", SqlitePages(f"sqlite:///{path}")))
+        if server:
+            _, dsn = data_set.pg_database(server, calls)
+            stores.append((dsn, PostgresPages(dsn)))
+        if hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {0})
+        for database, hand in stores:
+            engine = "SQLite" if hand.engine == "sqlite" else "PostgreSQL"
+            print(f"{engine}: GetCallHistory pages over 30 days of {calls:,} demo calls, in-"
+                  f"process, {args.runs} runs after a warm-up, median (min-max); answers "
+                  "checked equal; this process pinned to core 0")
+            figures += asyncio.run(time_pages(database, hand, args.runs))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{data_set.QUICK_CALLS:,} calls (aggregate.py --quick's data set)")
+    parser.add_argument("--calls", type=int, help="demo calls (default 1,000,000)")
+    parser.add_argument("--part", choices=("export", "pages", "both"), default="both")
+    parser.add_argument("--page-calls", type=int,
+                        help=f"the pages' data set (default: as --calls; --quick "
+                             f"{QUICK_PAGE_CALLS:,})")
+    parser.add_argument("--runs", type=int, default=10, help="timed runs of each page")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="sqlite",
+                        help="the pages' engines (the export is SQLite's)")
+    parser.add_argument("--postgres", metavar="DSN",
+                        help="a PostgreSQL server to keep the data set on between runs "
+                             "(else a throwaway cluster, the data set built in each run)")
+    args = parser.parse_args()
+    if args.calls is None:
+        args.calls = data_set.QUICK_CALLS if args.quick else 1_000_000
+    figures = []
+    if args.part != "pages" and args.engine != "postgresql":
+        figures += export(args)
+    if args.part != "export":
+        figures += pages(args)
     emit(figures)
 
 
