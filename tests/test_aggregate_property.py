@@ -16,7 +16,9 @@ are there too and never count. Rates of EUR and GBP are ingested for every UTC d
 
 `test_summaries_answer_as_the_raw_calls`: random requests (group flags, day/hour in a random
 zone among UTC, Europe/Vilnius, America/New_York, Asia/Kathmandu, Australia/Lord_Howe, a
-range whose edges are 15-minute edges, object filters among the ids the caller can see,
+range whose edges are 15-minute edges or often a few seconds inside one (the parts of
+buckets at the edges then come from the calls' rows), object filters among the ids the
+caller can see,
 dst_group, a_currency, use_real_billsec, from_user_perspective, answered_calls,
 profit_show) as the root admin and as the reseller R: `aggregate(...)` through the summaries
 (and `summaries_answer` said so) equals `aggregate(..., use_summaries=False)`, amounts compared
@@ -404,8 +406,8 @@ class World:
 
 @st.composite
 def requests(draw: st.DrawFn, world: World) -> tuple[str, dict[str, Any]]:
-    """(caller, raw params) of a request the summaries can answer: its edges are 15-minute
-    edges, often around a call's setup time."""
+    """(caller, raw params) of a request the summaries can answer (with the calls' rows
+    of the parts of buckets at its edges), often around a call's setup time."""
     caller = draw(st.sampled_from(CALLERS), label="caller")
     ended = sorted({(world.setup(s) - world.anchor) // BUCKET
                     for s in world.drawn["sessions"] if s["kind"] in ENDS})
@@ -416,8 +418,13 @@ def requests(draw: st.DrawFn, world: World) -> tuple[str, dict[str, Any]]:
     else:
         first = draw(st.integers(-SPREAD - 8, SPREAD + 8))
         last = draw(st.integers(first, SPREAD + 8))
-    params: dict[str, Any] = {"from": world.anchor + first * BUCKET,
-                              "till": world.anchor + (last + 1) * BUCKET - 1}
+    # often inside a bucket at either edge: the summaries answer the whole buckets, the
+    # calls' rows the parts at the edges
+    inside = st.sampled_from([0, 0, 0, 1, 299, BUCKET - 1])
+    params: dict[str, Any] = {"from": world.anchor + first * BUCKET + draw(inside),
+                              "till": world.anchor + (last + 1) * BUCKET - 1 - draw(inside)}
+    if params["from"] > params["till"]:
+        params["till"] = params["from"]
     groups = draw(st.lists(st.sampled_from(GROUP_FLAGS), max_size=4, unique=True)
                   | st.sampled_from([["group_by_day"], ["group_by_hour"]]))
     params.update(dict.fromkeys(groups, 1))

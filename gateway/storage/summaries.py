@@ -151,9 +151,13 @@ async def add(conn: Connection, session_ids: Sequence[int], sign: int = 1) -> No
 SOURCE = Source("call_summaries m")
 
 
-def covers(low: int, high: int) -> bool:
-    """Whether [low, high] is whole buckets."""
-    return low % BUCKET == 0 and (high + 1) % BUCKET == 0
+def split(low: int, high: int) -> tuple[tuple[int, int] | None, list[tuple[int, int]]]:
+    """[low, high] as the whole buckets it holds (None: it holds none) and the parts of
+    buckets at its edges that it holds, each as [first, last] seconds."""
+    first, end = -(-low // BUCKET) * BUCKET, (high + 1) // BUCKET * BUCKET
+    if first >= end:
+        return None, [(low, high)]
+    return (first, end - 1), [(a, b) for a, b in ((low, first - 1), (end, high)) if a <= b]
 
 
 def pieces(low: int, high: int, widest: int) -> list[tuple[int, int, int]]:

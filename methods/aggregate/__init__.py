@@ -74,10 +74,10 @@ async def _check_objects(context: Context, params: Params) -> None:
 
 
 def summaries_answer(params: Params, view: View) -> bool:
-    """Whether the summaries cover the request: whole 15-minute buckets at both ends, no
-    filter on numbers, and a zone whose offsets over the range are whole buckets."""
-    return (summaries.covers(view.low, view.high)
-            and all(params[p] is None for p in plan.RAW_ONLY)
+    """Whether the summaries answer the request (with the calls' rows for the parts of
+    15-minute buckets at its edges): no filter on numbers, and a zone whose offsets over
+    the range are whole buckets."""
+    return (all(params[p] is None for p in plan.RAW_ONLY)
             and all(offset % summaries.BUCKET == 0
                     for _, offset in offsets(view.zone, view.low, view.high)))
 
@@ -101,23 +101,25 @@ async def _names(context: Context, wanted: list[str], keys: list[str],
     return out
 
 
-async def _sums(context: Context, select: Select, names: list[str]) -> dict[Key, Sums]:
-    """Every group's sums, merged from rows per currency and UTC day."""
+async def _sums(context: Context, selects: list[Select], names: list[str]) -> dict[Key, Sums]:
+    """Every group's sums, merged from rows per currency and UTC day (of every statement:
+    the summaries' and the calls' rows of the edges add into the same groups)."""
     groups: dict[Key, Sums] = {}
     limit = context.config.limits.report_rows
     width = len(names)
-    columns = [c.name for c in select.columns]
-    day, currency = columns.index(UTC_DAY), columns.index(CURRENCY)
-    counts = [(name, columns.index(name)) for name in COUNTS]
-    money = [(name, columns.index(name)) for name in MONEY]
-    async for row in run.records(context.db, select):
-        key = row[:width]
-        sums = groups.get(key)
-        if sums is None:
-            if len(groups) >= limit:
-                raise run.too_large(limit)
-            sums = groups[key] = Sums()
-        sums.add(row, counts, money, row[currency], row[day])
+    for select in selects:
+        columns = [c.name for c in select.columns]
+        day, currency = columns.index(UTC_DAY), columns.index(CURRENCY)
+        counts = [(name, columns.index(name)) for name in COUNTS]
+        money = [(name, columns.index(name)) for name in MONEY]
+        async for row in run.records(context.db, select):
+            key = row[:width]
+            sums = groups.get(key)
+            if sums is None:
+                if len(groups) >= limit:
+                    raise run.too_large(limit)
+                sums = groups[key] = Sums()
+            sums.add(row, counts, money, row[currency], row[day])
     return groups
 
 
@@ -157,7 +159,7 @@ async def aggregate(context: Context, params: Params,
     names = row_keys(params)
     keys = [name for name in names if name not in NAMED]
     summary = use_summaries and summaries_answer(params, view)
-    groups = await _sums(context, plan.select(params, view, keys, summary), keys)
+    groups = await _sums(context, plan.selects(params, view, keys, summary), keys)
     total = Sums()
     for sums in groups.values():
         total.merge(sums)

@@ -3,6 +3,8 @@ the raw calls, and the filters of either."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gateway.query.select import Column, Select
 from gateway.query.zones import offsets
 from gateway.storage import finished_calls as calls
@@ -76,10 +78,21 @@ def _buckets(params: Params, view: View) -> Sql:
                (keyset(params), *join(parts, " OR ").params))
 
 
-def select(params: Params, view: View, names: list[str], summary: bool) -> Select:
-    """The query of the groups' sums: from the summaries, or from the calls' rows."""
-    store = summary_store() if summary else raw_store()
+def _select(params: Params, view: View, names: list[str], store: Store) -> Select:
     keys = columns.keys(store, view)
     dims = [keys[n] for n in names] + [keys[UTC_DAY], keys[CURRENCY]]
     return Select(store.source, dims + columns.measures(store, view),
                   filters(params, store, keys, view), grouped=True)
+
+
+def selects(params: Params, view: View, names: list[str], summary: bool) -> list[Select]:
+    """The queries of the groups' sums: from the summaries for the window's whole
+    15-minute buckets and from the calls' rows for the parts of buckets at its edges, or
+    from the calls' rows alone."""
+    if not summary:
+        return [_select(params, view, names, raw_store())]
+    inner, edges = summaries.split(view.low, view.high)
+    out = [] if inner is None else \
+        [_select(params, replace(view, low=inner[0], high=inner[1]), names, summary_store())]
+    return out + [_select(params, replace(view, low=low, high=high), names, raw_store())
+                  for low, high in edges]
