@@ -214,9 +214,12 @@ def pg_database(admin_dsn: str, calls: int) -> tuple[str, str]:
 
 # ---------------------------------------------------------------- requests and hand SQL
 
+WINDOW_DAYS = [30]  # the longer window's days (--days)
+
+
 def windows() -> list[tuple[str, int, int]]:
-    end = int(ANCHOR.timestamp())
-    return [("1 day", end - DAY, end - 1), ("30 days", end - 30 * DAY, end - 1)]
+    end, days = int(ANCHOR.timestamp()), WINDOW_DAYS[0]
+    return [("1 day", end - DAY, end - 1), (f"{days} days", end - days * DAY, end - 1)]
 
 
 def flags_of(groups: dict[str, int]) -> list[str]:
@@ -415,16 +418,16 @@ def cases(paths: str) -> list[Case]:
             for wlabel, low, high in windows():
                 out.append((f"{'summary' if summary_path else 'raw'} path, {wlabel}, {glabel}",
                             groups, {}, summary_path, wlabel, low, high))
+    wlabel, low, high = windows()[1]
     if paths in ("all", "requests"):
-        wlabel, low, high = windows()[1]
         # without number filters, 30 whole days are answered from the summaries
         out += [(f"request {n}: {label}, {wlabel}", groups, numbers, not numbers, wlabel,
                  low, high) for n, (label, groups, numbers) in enumerate(REQUESTS, 1)]
     if paths in ("all", "both", "summary"):
         # edges inside buckets: the summaries for the whole buckets, the calls' rows for
         # the 15 minutes less 7 s at each end; timed against the raw path's hand SQL
-        out.append((f"summaries and edges, 30 days less {EDGE_S} s at each end, "
-                    f"{GROUPINGS[0][0]}", GROUPINGS[0][1], {}, True, "30 days off the buckets",
+        out.append((f"summaries and edges, {wlabel} less {EDGE_S} s at each end, "
+                    f"{GROUPINGS[0][0]}", GROUPINGS[0][1], {}, True, f"{wlabel} off the buckets",
                     low + EDGE_S, high - EDGE_S))
     return out
 
@@ -595,11 +598,15 @@ def main() -> None:
                         help="runs (and no warm-up) on the raw path (default: as --runs)")
     parser.add_argument("--diagnose", action="store_true",
                         help="row counts, query plans, the method's statements timed alone")
+    parser.add_argument("--days", type=int, default=30,
+                        help="the longer window, in days up to the last (default 30): the "
+                             "same rows read from a larger store, e.g. --full --days 3")
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--postgres", metavar="DSN",
                         help="a PostgreSQL server to keep the data set on between runs "
                              "(else a throwaway cluster, the data set built in each run)")
     args = parser.parse_args()
+    WINDOW_DAYS[0] = args.days
     if args.runs is None:
         args.runs = 1 if args.quick else 5
     if args.warmups is None:
