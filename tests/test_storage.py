@@ -1,5 +1,5 @@
-"""The SQLite backend: migrations, WAL, transactions, and cancelled work released; and the
-migration of stored rows on both engines."""
+"""The SQLite backend: migrations, WAL, transactions, and cancelled work released; the
+migration of stored rows on both engines; notices between processes on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from conftest import ENGINES, database_url
 
 from gateway.storage import UnsupportedDatabase, backend_for
 from gateway.storage.migrations import migration_files, statements
+from gateway.storage.postgresql import RELISTEN_S
 from gateway.storage.sqlite import SQLiteBackend
 
 SLOW_QUERY = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
@@ -151,6 +152,50 @@ async def test_an_upsert_writes_its_rows_in_the_order_of_its_conflict_target(tmp
     # the second upsert's updates are new row versions at the end, in key order too
     assert [(r["a"], r["b"], r["n"]) for r in stored] == [
         (1, "y", 1), (2, "x", 1), (1, "x", 6), (3, "a", 6)]
+
+
+@pytest.mark.parametrize("engine", ENGINES, indirect=True)
+async def test_a_notice_reaches_every_listener_at_commit_and_after_a_lost_connection(
+        tmp_path, engine):
+    """On PostgreSQL, a notice sent in a transaction reaches the listeners of every backend
+    once it commits (none if it rolls back), and again after the listening connection was
+    cut; SQLite has no such signal, and says so."""
+    url = database_url(tmp_path)
+    sender, listener = backend_for(url), backend_for(url)
+    await sender.open()
+    await listener.open()
+    heard: list[str] = []
+    try:
+        follows = await listener.listen("changes", heard.append)
+        assert follows is (engine == "postgresql")
+
+        async def told(payload: str) -> bool:
+            for _ in range(100):
+                if payload in heard:
+                    return True
+                await asyncio.sleep(0.02)
+            return False
+
+        with pytest.raises(RuntimeError):
+            async with sender.transaction() as conn:
+                await conn.notify("changes", "rolled back")
+                raise RuntimeError
+        async with sender.transaction() as conn:
+            await conn.notify("changes", "a")
+            await conn.notify("elsewhere", "b")
+        assert await told("a") is follows
+        if not follows:
+            return
+        cut = await sender.fetch_all("SELECT pg_terminate_backend(pid) AS cut FROM "
+                                     "pg_stat_activity WHERE query LIKE 'LISTEN%'")
+        assert cut == [{"cut": True}]
+        await asyncio.sleep(RELISTEN_S * 2)
+        await sender.notify("changes", "after")
+        assert await told("after")
+        assert heard == ["a", "after"]
+    finally:
+        await sender.close()
+        await listener.close()
 
 
 async def test_a_transaction_is_all_or_nothing(db):

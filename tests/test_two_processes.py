@@ -2,6 +2,8 @@
 processes write at the same time; SQLite's writers take turns):
 - overlapping ingest batches sent through both at once get the normal answers, and every
   session is stored once, with its legs, summaries and one audit entry per batch;
+- a key revoked through one process (or the command line) is refused by both: at once on
+  PostgreSQL, which announces it (LISTEN/NOTIFY), within the key cache's bound on SQLite;
 - every export job runs once, whichever process queued it; a job one process runs is not
   taken by another that starts meanwhile, is taken over when its process is killed, and is
   queued again when its process stops in order."""
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,10 @@ import aiohttp
 import asyncpg
 import pytest
 from conftest import ENGINES, database_url
+from envelopes import auth_failed
 from gateway_process import Gateway
+
+from gateway.web.auth import KEY_CACHE_S
 
 BATCHES = 24
 SIZE = 100  # sessions per batch; batch k holds sessions 50k .. 50k + 99
@@ -209,6 +215,67 @@ async def test_each_export_runs_once_across_two_processes(tmp_path: Path, engine
             await first.start()
             await until(url, [JOBS + 2], ("completed", 2))
             assert await client.file(first, JOBS + 2) == expected
+    finally:
+        first.stop()
+        second.stop()
+
+
+REVOKED = auth_failed("the API key was revoked")
+
+
+async def ping(http: aiohttp.ClientSession, gateway: Gateway, key: str) -> tuple[int, Any]:
+    body = {"jsonrpc": "2.0", "method": "ping", "id": 1}
+    async with http.post(f"http://127.0.0.1:{gateway.port}/rpc", json=body,
+                         headers={"X-Api-Key": key}) as answer:
+        return answer.status, await answer.json()
+
+
+async def refused_after(http: aiohttp.ClientSession, gateway: Gateway, key: str,
+                        since: float) -> float:
+    """Seconds from `since` until `gateway` refuses `key` as revoked (polled)."""
+    while True:
+        status, body = await ping(http, gateway, key)
+        if status == 401:
+            assert body == REVOKED
+            return time.monotonic() - since
+        assert status == 200 and body["result"] == "pong", body
+        assert time.monotonic() - since < 2 * KEY_CACHE_S, "the key is still accepted"
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize("engine", ENGINES, indirect=True)
+@pytest.mark.timeout(120)
+async def test_a_key_revoked_through_one_process_is_refused_by_both(
+        tmp_path: Path, engine: str) -> None:
+    url = database_url(tmp_path)
+    first, second = Gateway(tmp_path, url), Gateway(tmp_path, url)
+    admin = first.cli("keys", "create", "--role", "admin", "--rate-limit",
+                      "unlimited").strip().splitlines()[-1]
+    made = [first.cli("keys", "create", "--role", "customer", "--rate-limit",
+                      "unlimited").strip().splitlines()[-1] for _ in range(2)]
+    # at once where the store announces it; else once the other's cached row expires
+    bound = KEY_CACHE_S / 4 if engine == "postgresql" else KEY_CACHE_S + 0.5
+    try:
+        await first.start()
+        await second.start()
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+            for key in made:  # each process holds each key's row in its cache
+                for gateway in (first, second):
+                    assert (await ping(http, gateway, key))[0] == 200
+
+            # through the first process's keys.revoke: it refuses the key at once
+            since = time.monotonic()
+            revoked = await Client(http, admin).call(first, "keys.revoke",
+                                                     {"key_id": made[0].partition(".")[0]})
+            assert revoked == {"result": 1}
+            assert await ping(http, first, made[0]) == (401, REVOKED)
+            assert await refused_after(http, second, made[0], since) < bound
+
+            # through the command line, a third process (timed from its end)
+            first.cli("keys", "revoke", made[1].partition(".")[0])
+            since = time.monotonic()
+            for gateway in (first, second):
+                assert await refused_after(http, gateway, made[1], since) < bound
     finally:
         first.stop()
         second.stop()

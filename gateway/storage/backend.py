@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import aclosing
-from typing import Any, AsyncContextManager, AsyncGenerator, Protocol, Sequence
+from typing import Any, AsyncContextManager, AsyncGenerator, Callable, Protocol, Sequence
 
 from gateway.storage.dialect import Dialect
 
@@ -61,6 +61,10 @@ class Connection(Protocol):
         large results), as driver records. Close it (`contextlib.aclosing`) when not
         reading to the end."""
 
+    async def notify(self, channel: str, payload: str) -> None:
+        """Tell every process that listens on `channel` (`Backend.listen`), once the
+        transaction commits; nothing on an engine without such a signal."""
+
 
 class Backend(Connection, Protocol):
     """A database opened by the app's lifecycle."""
@@ -79,6 +83,10 @@ class Backend(Connection, Protocol):
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> bool:
+        """Call `heard` with the payload of each notice on `channel` from any process,
+        while the backend is open; False where the engine has no such signal."""
 
 
 class Delegating(ABC):
@@ -124,3 +132,10 @@ class Delegating(ABC):
 
     async def ping(self) -> None:
         await self.fetch_one("SELECT 1 AS ok")
+
+    async def notify(self, channel: str, payload: str) -> None:
+        async with self.transaction() as conn:
+            await conn.notify(channel, payload)
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> bool:
+        return False

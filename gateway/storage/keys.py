@@ -7,6 +7,10 @@ from typing import Any
 from gateway.core import clock
 from gateway.storage.backend import Connection, Row
 
+# The channel on which a key's change (its id) is announced to every process (a backend
+# whose engine has such a signal; `Backend.listen`).
+CHANGED = "gateway_keys"
+
 _COLUMNS = ("k.key_id, k.tenant_id, t.name AS tenant, t.path AS tenant_path, k.role, k.salt, "
             "k.secret_hash, k.ip_allow, k.expires_at, k.rate_limit, k.created_at, "
             "k.revoked_at, k.last_used_at, k.public_key")
@@ -55,8 +59,10 @@ async def count_in_scope(conn: Connection, scope: str, tenant_id: int | None) ->
 
 
 async def revoke(conn: Connection, key_id: str) -> None:
+    """Revoke the key, and tell every process that keeps keys (`CHANGED`) at commit."""
     await conn.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
                        (clock.to_text(clock.now()), key_id))
+    await conn.notify(CHANGED, key_id)
 
 
 async def touch(conn: Connection, key_id: str, moment: str) -> None:

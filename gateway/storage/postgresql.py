@@ -7,7 +7,7 @@ import functools
 import hashlib
 import urllib.parse
 from contextlib import asynccontextmanager
-from typing import Any, AsyncGenerator, AsyncIterator, Sequence
+from typing import Any, AsyncGenerator, AsyncIterator, Callable, Sequence
 
 import asyncpg
 
@@ -20,6 +20,7 @@ from gateway.storage.sql import CODE_POINT
 # Batch members run concurrently (up to the batch limit); beyond the pool they queue.
 POOL_MIN, POOL_MAX = 1, 10
 CONNECT_TIMEOUT_S = 10  # a server that does not answer by then is reported unreachable
+RELISTEN_S = 1.0  # how often a lost LISTEN connection is opened again
 MIGRATION_LOCK = 7_150_001  # advisory lock key: one process migrates at a time
 # What a transaction meets when a concurrent one wrote the same rows first.
 _CONFLICTS = (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError,
@@ -119,6 +120,9 @@ class _Conn:
             while rows := await cursor.fetch(size):
                 yield rows
 
+    async def notify(self, channel: str, payload: str) -> None:
+        await self.raw.execute("SELECT pg_notify($1, $2)", channel, payload)
+
 
 def without_password(dsn: str) -> str:
     """The URL with its password, if any, as `***` (for messages)."""
@@ -142,6 +146,11 @@ class PostgreSQLBackend(Delegating):
         self._pool: asyncpg.Pool | None = None
         # The health check's own connection: a busy pool does not make the server look down.
         self._health: asyncpg.Pool | None = None
+        # Notices from other processes (`listen`): a connection of their own, and who hears
+        # each channel.
+        self._listener: Any = None
+        self._heard: dict[str, list[Callable[[str], None]]] = {}
+        self._relisten: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         try:
@@ -164,6 +173,11 @@ class PostgreSQLBackend(Delegating):
     async def close(self) -> None:
         """Close the pools; connections still busy after CLOSE_WAIT_S are cut (a statement
         whose cancel request reached the server before the statement did runs on)."""
+        if self._relisten is not None:
+            self._relisten.cancel()
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.terminate()
         for pool in (self._pool, self._health):
             if pool is not None:
                 try:
@@ -176,6 +190,41 @@ class PostgreSQLBackend(Delegating):
         assert self._health is not None, "the database is not open"
         async with self._health.acquire() as raw:
             await raw.fetchval("SELECT 1")
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> bool:
+        """LISTEN on a connection of its own; one lost is opened again every RELISTEN_S
+        (notices sent meanwhile are missed: what they tell must also expire)."""
+        self._heard.setdefault(channel, []).append(heard)
+        if self._listener is None:
+            await self._open_listener()
+        elif len(self._heard[channel]) == 1:
+            await self._listener.add_listener(channel, self._hear)
+        return True
+
+    async def _open_listener(self) -> None:
+        raw = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT_S)
+        for channel in self._heard:
+            await raw.add_listener(channel, self._hear)
+        raw.add_termination_listener(self._lost)
+        self._listener = raw
+
+    def _hear(self, raw: Any, pid: int, channel: str, payload: str) -> None:
+        for heard in self._heard.get(channel, ()):
+            heard(payload)
+
+    def _lost(self, raw: Any) -> None:
+        if raw is self._listener and self._pool is not None:
+            self._listener = None
+            self._relisten = asyncio.get_running_loop().create_task(self._listen_again())
+
+    async def _listen_again(self) -> None:
+        while self._pool is not None and self._listener is None:
+            await asyncio.sleep(RELISTEN_S)
+            try:
+                await self._open_listener()
+            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError,
+                    asyncpg.InterfaceError):
+                continue
 
     async def _migrate(self) -> None:
         async with self.transaction() as conn:

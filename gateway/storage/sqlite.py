@@ -86,6 +86,9 @@ class _Conn:
             # interrupt flag: every later statement on the connection would fail.
             await cursor.close()
 
+    async def notify(self, channel: str, payload: str) -> None:
+        """Nothing: another process sees a change when its cached copy expires."""
+
 
 async def _connect(path: str) -> _Conn:
     raw = await aiosqlite.connect(path, isolation_level=None)

@@ -41,7 +41,8 @@ async def _database(credentials: Registry, app: web.Application) -> AsyncIterato
     try:
         app[appkeys.DB] = db
         app[appkeys.SERVER_KEY] = server_key = await prepare_store(db, app[appkeys.CONFIG])
-        app[appkeys.AUTHENTICATOR] = Authenticator(db, server_key, credentials)
+        app[appkeys.AUTHENTICATOR] = authenticator = Authenticator(db, server_key, credentials)
+        await authenticator.follow()
         yield
     finally:
         await db.close()

@@ -20,7 +20,8 @@ from gateway.storage import tenants as tenant_store
 TOUCH_EVERY_S = 60  # write `last_used_at` at most once a minute per key and process
 # A key's stored row is reused for this long, so that a call costs no database round trip.
 # A revocation through this process applies at once; one made by another process (a CLI
-# command, another worker) applies within this many seconds.
+# command, another worker) applies at once where the backend announces it (PostgreSQL's
+# LISTEN/NOTIFY, `follow`), else within this many seconds.
 KEY_CACHE_S = 2.0
 
 
@@ -76,6 +77,11 @@ class Authenticator:
     def forget(self, key_id: str) -> None:
         """Drop a cached key (after it changed, e.g. was revoked)."""
         self._rows.pop(key_id, None)
+
+    async def follow(self) -> bool:
+        """Forget each key another process announces as changed; False where the backend
+        announces nothing (the cache's bound then applies)."""
+        return await self.db.listen(key_store.CHANGED, self.forget)
 
     def issued(self, order: KeyOrder) -> Issued:
         """What the registered key-issuing hooks make of a new key: the fields they add to
