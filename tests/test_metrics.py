@@ -20,8 +20,10 @@ async def test_metrics_count_calls_by_method_and_outcome(client, admin_key, make
     assert answer.headers["Content-Type"].startswith("text/plain")
     assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["X-Request-Id"])
     text = await answer.text()
-    assert 'gateway_rpc_calls_total{method="ping",outcome="ok"} 2.0' in text
-    assert 'gateway_rpc_calls_total{method="tenants.list",outcome="403"} 1.0' in text
+    assert ('gateway_rpc_calls_total{dialect="jsonrpc",method="ping",outcome="ok",'
+            'status="200"} 2.0') in text
+    assert ('gateway_rpc_calls_total{dialect="jsonrpc",method="tenants.list",'
+            'outcome="forbidden",status="200"} 1.0') in text
     assert 'gateway_http_request_duration_seconds_count{route="/rpc"} 3.0' in text
 
 

@@ -22,6 +22,7 @@ class GatewayError(Exception, metaclass=ABCMeta):
 
     code: int = codes.INTERNAL_ERROR
     status: int = 200
+    kind: str | None = None  # its class where its code does not name one (`error_class`)
 
     @abstractmethod
     def error_object(self) -> ErrorObject:
@@ -201,6 +202,27 @@ class Internal(GatewayError):
 
 def internal_error(request_id: str) -> ErrorObject:
     return Internal(request_id).error_object()
+
+
+# The class of each error without a text code of its own, by its JSON-RPC code.
+_CLASSES = {codes.PARSE_ERROR: "parse-error", codes.INVALID_REQUEST: "invalid-request",
+            codes.METHOD_NOT_FOUND: "method-not-found", codes.INVALID_PARAMS: "invalid-params"}
+
+
+def error_class(exc: BaseException) -> str:
+    """The error's class as the request log and the metrics name it: the text code of its
+    envelope (`forbidden`, `not_found`, `rate-limited`, `busy`, `report-too-large`, ...),
+    `timeout`, or the JSON-RPC error's name (`parse-error`, `invalid-request`,
+    `method-not-found`, `invalid-params`), or the `kind` an error of a route sets;
+    `internal` for anything unexpected. A small, fixed set: every value is written in the
+    code."""
+    if isinstance(exc, _CodedError):
+        return exc.text_code
+    if isinstance(exc, Timeout):
+        return "timeout"
+    if isinstance(exc, GatewayError):
+        return exc.kind or _CLASSES.get(exc.code, "internal")
+    return "internal"
 
 
 def to_error_object(exc: BaseException, request_id: str) -> ErrorObject:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import time
 import urllib.parse
 from contextlib import asynccontextmanager
 from typing import Any, AsyncGenerator, AsyncIterator, Callable, Sequence
@@ -16,6 +17,7 @@ from gateway.storage.backend import (Connection, DatabaseUnavailable, Delegating
                                      Row, WriteConflict)
 from gateway.storage.dialect import Dialect
 from gateway.storage.sql import CODE_POINT
+from gateway.storage.waits import READ, WRITE, WaitHook, ignore
 
 # Batch members run concurrently (up to the batch limit); beyond the pool they queue.
 POOL_MIN, POOL_MAX = 1, 10
@@ -141,8 +143,9 @@ class PostgreSQLBackend(Delegating):
     dialect = DIALECT
     engine = DIALECT.name
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, waited: WaitHook = ignore) -> None:
         self.dsn = dsn
+        self._waited = waited  # told how long each connection of the pool was waited for
         self._pool: asyncpg.Pool | None = None
         # The health check's own connection: a busy pool does not make the server look down.
         self._health: asyncpg.Pool | None = None
@@ -234,14 +237,19 @@ class PostgreSQLBackend(Delegating):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         assert self._pool is not None, "the database is not open"
+        started = time.perf_counter()
         try:
-            async with self._pool.acquire() as raw, raw.transaction():
-                yield _Conn(raw)
+            async with self._pool.acquire() as raw:
+                self._waited(WRITE, time.perf_counter() - started)
+                async with raw.transaction():
+                    yield _Conn(raw)
         except _CONFLICTS as exc:
             raise WriteConflict(str(exc)) from exc
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[_Conn]:
         assert self._pool is not None, "the database is not open"
+        started = time.perf_counter()
         async with self._pool.acquire() as raw:
+            self._waited(READ, time.perf_counter() - started)
             yield _Conn(raw)

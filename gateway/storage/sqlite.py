@@ -20,6 +20,7 @@ from gateway.storage import migrations
 from gateway.storage.backend import Connection, DatabaseUnavailable, Delegating, Params, Record, Row
 from gateway.storage.dialect import Dialect, Setting
 from gateway.storage.inserts import insert_rows
+from gateway.storage.waits import READ, WRITE, WaitHook, ignore
 
 READERS = 4  # concurrent reads; SQLite in WAL mode serves them while the writer commits
 BUSY_TIMEOUT_MS = 10_000  # another process (a CLI command, a second worker) holds the lock
@@ -117,8 +118,9 @@ class SQLiteBackend(Delegating):
     dialect = DIALECT
     engine = DIALECT.name
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, waited: WaitHook = ignore) -> None:
         self.path = path
+        self._waited = waited  # told how long the writer or each reader was waited for
         self._writer: _Conn | None = None
         self._write_lock = asyncio.Lock()
         self._readers: asyncio.Queue[_Conn] = asyncio.Queue()
@@ -179,7 +181,9 @@ class SQLiteBackend(Delegating):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
+        started = time.perf_counter()
         async with self._write_lock:
+            self._waited(WRITE, time.perf_counter() - started)
             writer = self._writer
             assert writer is not None, "the database is not open"
             await writer.execute("BEGIN IMMEDIATE")
@@ -211,7 +215,9 @@ class SQLiteBackend(Delegating):
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[_Conn]:
+        started = time.perf_counter()
         conn = await self._readers.get()
+        self._waited(READ, time.perf_counter() - started)
         reusable = True
         try:
             yield conn

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from functools import partial
@@ -19,7 +21,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 from gateway.core.config import Config
 from gateway.core.credentials import Registry
 from gateway.storage import Backend, backend_for
-from gateway.web import connections, dialects, tls
+from gateway.web import connections, dialects, metrics, tls
 from gateway.web.access_log import AccessLogger
 from gateway.web.app import create_app, prepare_store
 from gateway.web.auth import root_admin
@@ -111,14 +113,16 @@ def listening_sockets(host: str, port: int, reuse_port: bool) -> list[socket.soc
     return bound
 
 
-def _serve_one(config: Config, reuse_port: bool, ready: Callable[[int], None]) -> None:
+def _serve_one(config: Config, reuse_port: bool, ready: Callable[[int], None],
+               metrics_folder: str | None = None) -> None:
     # A worker starts with the default signal actions (not its parent's handlers): a
     # SIGTERM before the app is up simply ends it; once up, aiohttp shuts it down.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     sockets = listening_sockets(config.host, config.port, reuse_port)
     port = sockets[0].getsockname()[1]
-    connections.run_app(create_app(config), limits=config.limits, sock=sockets,
+    connections.run_app(create_app(config, metrics_folder=metrics_folder),
+                        limits=config.limits, sock=sockets,
                         print=lambda message: ready(port),
                         ssl_context=tls.server_context(config.tls), loop=_event_loop(),
                         access_log_class=AccessLogger,
@@ -138,9 +142,10 @@ def _started(event: Any, port: int) -> None:
     event.set()
 
 
-def _worker(config: Config, started: Any) -> None:
+def _worker(config: Config, started: Any, metrics_folder: str) -> None:
+    metrics.multiprocess(metrics_folder)  # before the app makes its metrics
     try:
-        _serve_one(config, True, partial(_started, started))
+        _serve_one(config, True, partial(_started, started), metrics_folder)
     except CannotServe as exc:
         print(f"gateway: {exc}", file=sys.stderr, flush=True)
         sys.exit(1)
@@ -169,10 +174,21 @@ def serve(config: Config, workers: int) -> int:
     config = replace(config, port=probe[0].getsockname()[1])  # port 0: one port for all
     for sock in probe:
         sock.close()
+    # The workers' metrics, in files that `/metrics` adds up, whichever worker answers:
+    # a fresh folder for each run, so that no count of an earlier run is added in.
+    folder = tempfile.mkdtemp(prefix="gateway-metrics-")
+    try:
+        return _run_workers(config, workers, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_workers(config: Config, workers: int, metrics_folder: str) -> int:
     started = [multiprocessing.Event() for _ in range(workers)]
-    processes = [multiprocessing.Process(target=_worker, args=(config, event))
+    processes = [multiprocessing.Process(target=_worker, args=(config, event, metrics_folder))
                  for event in started]
     stopping: list[float] = []
+    ended: set[int] = set()
 
     def stop(signum: int, frame: object) -> None:
         stopping.append(time.monotonic())
@@ -199,4 +215,7 @@ def serve(config: Config, workers: int) -> int:
                     process.kill()  # past its grace period
         for process in processes:
             process.join(0.1)
+            if process.exitcode is not None and process.pid and process.pid not in ended:
+                ended.add(process.pid)
+                metrics.process_ended(process.pid, metrics_folder)
     return 1 if failed or (not stopping and any(p.exitcode for p in processes)) else 0

@@ -1,7 +1,10 @@
-"""The access log: one line per HTTP request in aiohttp's default layout (remote address,
-time, request line, status, size, referer, user agent), with the values of the query
-parameters that carry a credential shown as `***`: a key in Voximplant's `api_key`, a MOR
-`hash` (a digest of the params and the key's secret, good for replaying the request)."""
+"""The request log: one line per HTTP request, once its answer is out. Its message is in
+aiohttp's default layout (remote address, time, request line, status, size, referer, user
+agent), with the values of the query parameters that carry a credential shown as `***`: a
+key in Voximplant's `api_key`, a MOR `hash` (a digest of the params and the key's secret,
+good for replaying the request). Its structured fields (`request_log.fields`: the request
+id, key id, tenant, route, dialect, calls, status, error and duration) follow it in a text
+line and are keys of a JSON line (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import urllib.parse
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
+from gateway.web import request_log
 from gateway.web.dialects.mor import HASH
 from gateway.web.dialects.platform import API_KEY
 
@@ -44,4 +48,5 @@ class AccessLogger(AbstractAccessLogger):
             '%s [%s] "%s %s %s" %d %d "%s" "%s"', request.remote or "-",
             started.strftime("%d/%b/%Y:%H:%M:%S +0000"), request.method,
             masked(request.path_qs), version, response.status, response.body_length,
-            referer, request.headers.get("User-Agent", "-"))
+            referer, request.headers.get("User-Agent", "-"),
+            extra={"fields": request_log.fields(request, response.status, time)})

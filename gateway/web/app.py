@@ -20,7 +20,7 @@ from gateway.web.metrics import Metrics
 from gateway.web.middlewares import add_request_id, request_id
 from gateway.web.ratelimit import RateLimiter
 from gateway.web.request_ids import RequestIds
-from methods import all_methods
+from methods import all_methods, ingest
 from methods.context import Methods
 from methods.exports import ExportKind, Runner
 from methods.history import EXPORTS
@@ -36,7 +36,7 @@ async def prepare_store(db: Backend, config: Config) -> str:
 
 
 async def _database(credentials: Registry, app: web.Application) -> AsyncIterator[None]:
-    db = backend_for(app[appkeys.CONFIG].database)
+    db = backend_for(app[appkeys.CONFIG].database, app[appkeys.METRICS].pool_waited)
     await db.open()
     try:
         app[appkeys.DB] = db
@@ -65,9 +65,11 @@ async def _rate_limiter(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(config: Config, methods: Methods | None = None,
-               export_kinds: Mapping[str, ExportKind] | None = None) -> web.Application:
+               export_kinds: Mapping[str, ExportKind] | None = None,
+               metrics_folder: str | None = None) -> web.Application:
     """The gateway as an aiohttp application; `methods` defaults to every method family,
-    and `export_kinds` (the background CSV exports) to the history family's."""
+    and `export_kinds` (the background CSV exports) to the history family's.
+    `metrics_folder`: where the workers of `serve --workers N` keep their metrics."""
     if methods is None:
         methods = all_methods()
     if export_kinds is None:
@@ -80,9 +82,9 @@ def create_app(config: Config, methods: Methods | None = None,
     app[appkeys.EXPORT_KINDS] = export_kinds
     app[appkeys.IN_FLIGHT] = [0]
     app[appkeys.REQUEST_IDS] = RequestIds()
-    app[appkeys.METRICS] = Metrics()
+    app[appkeys.METRICS] = Metrics(metrics_folder, frozenset(ingest.METHODS))
     app[appkeys.DISPATCHER] = Dispatcher(methods, limits.call_timeout_s, limits.response_bytes,
-                                         limits.batch_parallel, app[appkeys.METRICS].call)
+                                         limits.batch_parallel, app[appkeys.METRICS].observe)
     app.on_response_prepare.append(add_request_id)
     # the dialects' credential schemes and key-issuing hooks, for the authenticator
     credentials = dialects.register_credentials(Registry())

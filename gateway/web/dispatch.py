@@ -25,6 +25,7 @@ import contextvars
 import functools
 import inspect
 import logging
+import time
 from typing import Any, Callable
 
 import orjson
@@ -35,7 +36,8 @@ from jsonrpcserver.response import to_serializable
 from marshmallow import Schema, ValidationError, fields
 
 from gateway.core.errors import (Forbidden, GatewayError, Internal, InvalidParams, InvalidRequest,
-                                 MethodNotFound, ResponseTooLarge, Timeout, to_error_object)
+                                 MethodNotFound, ResponseTooLarge, Timeout, error_class,
+                                 to_error_object)
 from gateway.web.encoding import encode
 from methods.context import Context, Methods, RpcMethod
 
@@ -132,7 +134,14 @@ def _first_messages(messages: Any) -> Any:
     return messages
 
 
-Observe = Callable[[str, str], None]  # (method, outcome): "ok" or the error code
+# Told of each call answered: (method, outcome, seconds, result). The method is None for a
+# request object that names no method of the API; the outcome is "ok" or the error's class
+# (`errors.error_class`); the result is None unless the call succeeded.
+Observe = Callable[[str | None, str, float, Any], None]
+
+
+def _unobserved(method: str | None, outcome: str, seconds: float, result: Any) -> None:
+    pass
 
 
 async def invoke(name: str, method: RpcMethod, context: Context, args: tuple[Any, ...],
@@ -182,15 +191,16 @@ def wrap(name: str, method: RpcMethod, timeout_s: float, observe: Observe) -> Ca
     the result encoded."""
 
     async def call(context: Context, /, *args: Any, **kwargs: Any) -> Result:
+        started = time.perf_counter()
         try:
             result = await invoke(name, method, context, args, kwargs, timeout_s)
             encoded = _budget.get().take(encode(result))
-            observe(name, "ok")
-            return Success(orjson.Fragment(encoded))
         except Exception as exc:
             err = _failed(name, exc, context.request_id)
-        observe(name, str(err["code"]))
-        return Error(err["code"], err["message"], err["data"])
+            observe(name, error_class(exc), time.perf_counter() - started, None)
+            return Error(err["code"], err["message"], err["data"])
+        observe(name, "ok", time.perf_counter() - started, result)
+        return Success(orjson.Fragment(encoded))
 
     # jsonrpcserver binds every call's arguments to the method's signature; computing it
     # once here spares an `inspect.signature` per call.
@@ -202,9 +212,11 @@ def _failed(name: str, exc: Exception, request_id: str) -> dict[str, Any]:
     """The error object of a failed call, logged."""
     if isinstance(exc, GatewayError):
         err = exc.error_object()
-        log.info("%s failed (request %s): %s", name, request_id, err["message"])
+        log.info("%s failed (request %s): %s", name, request_id, err["message"],
+                 extra={"request_id": request_id})
         return err
-    log.error("unexpected error in %s (request %s)", name, request_id, exc_info=exc)
+    log.error("unexpected error in %s (request %s)", name, request_id, exc_info=exc,
+              extra={"request_id": request_id})
     return to_error_object(exc, request_id)
 
 
@@ -212,7 +224,7 @@ class Dispatcher:
     """Holds the wrapped methods; turns a parsed body into the list of responses."""
 
     def __init__(self, methods: Methods, timeout_s: float, response_bytes: int,
-                 parallel: int, observe: Observe = lambda method, outcome: None) -> None:
+                 parallel: int, observe: Observe = _unobserved) -> None:
         self.methods, self.timeout_s, self.observe = methods, timeout_s, observe
         self.response_bytes, self.parallel = response_bytes, parallel
         self.wrapped = {name: wrap(name, m, timeout_s, observe) for name, m in methods.items()}
@@ -220,16 +232,17 @@ class Dispatcher:
     async def call(self, name: str, params: dict[str, Any], context: Context) -> Any:
         """One call by name, for a dialect route: the result, or a `GatewayError`
         (an unexpected exception is logged and raised as `Internal`)."""
+        started = time.perf_counter()
         try:
             result = await invoke(name, self.methods[name], context, (), params, self.timeout_s)
             Budget(self.response_bytes).take(encode(result))
         except Exception as exc:
-            err = _failed(name, exc, context.request_id)
-            self.observe(name, str(err["code"]))
+            _failed(name, exc, context.request_id)
+            self.observe(name, error_class(exc), time.perf_counter() - started, None)
             if isinstance(exc, GatewayError):
                 raise
             raise Internal(context.request_id) from exc
-        self.observe(name, "ok")
+        self.observe(name, "ok", time.perf_counter() - started, result)
         return result
 
     async def dispatch(self, body: Any, context: Context) -> list[Response] | Response | None:
@@ -241,10 +254,12 @@ class Dispatcher:
             problem = check_member(member)
             if problem is not None:
                 early.append(error_response(InvalidRequest(problem), context.request_id))
+                self.observe(None, "invalid-request", 0.0, None)
             elif member["method"] not in self.wrapped:
                 if "id" in member:
                     early.append(error_response(MethodNotFound(member["method"]),
                                                 context.request_id, member["id"]))
+                self.observe(None, "method-not-found", 0.0, None)
             else:
                 valid.append(member)
         # this request's only: a kept-alive connection serves its requests in one task

@@ -18,6 +18,7 @@ from gateway.core.apikeys import Caller
 from gateway.core.credentials import Credential
 from gateway.core.errors import Busy, GatewayError, ParseError, PayloadTooLarge, RetryLater
 from gateway.web import appkeys, urls
+from gateway.web.request_log import ENTRY
 from gateway.web.encoding import encode
 from gateway.web.middlewares import REQUEST_ID
 from methods.context import Context
@@ -86,17 +87,21 @@ class slot:
     every request enters one)."""
 
     def __init__(self, request: web.Request) -> None:
-        self.limit = request.app[appkeys.CONFIG].limits.concurrency
-        self.in_flight = request.app[appkeys.IN_FLIGHT]
+        app = request.app
+        self.limit = app[appkeys.CONFIG].limits.concurrency
+        self.in_flight = app[appkeys.IN_FLIGHT]
+        self.gauge = app[appkeys.METRICS].in_flight
 
     async def __aenter__(self) -> None:
         if self.in_flight[0] >= self.limit:
             raise Busy(f"{self.limit} requests are already in flight (the concurrency limit)",
                        1000)
         self.in_flight[0] += 1
+        self.gauge.inc()
 
     async def __aexit__(self, *exc: object) -> None:
         self.in_flight[0] -= 1
+        self.gauge.dec()
 
 
 def client_ip(request: web.Request) -> str:
@@ -108,7 +113,11 @@ def client_ip(request: web.Request) -> str:
 
 
 async def authenticate(request: web.Request, credential: Credential) -> Caller:
-    return await request.app[appkeys.AUTHENTICATOR].authenticate(credential, client_ip(request))
+    """The caller, noted in the request's log entry (its key id and tenant only)."""
+    caller = await request.app[appkeys.AUTHENTICATOR].authenticate(credential,
+                                                                   client_ip(request))
+    request[ENTRY].caller(caller)
+    return caller
 
 
 def context_for(request: web.Request, caller: Caller) -> Context:

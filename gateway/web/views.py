@@ -14,8 +14,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from gateway.core import addresses
-from gateway.core.errors import GatewayError, InvalidRequest, MethodNotAllowed, UnsupportedMediaType
-from gateway.web import appkeys, auth, openapi, urls
+from gateway.core.errors import (GatewayError, InvalidRequest, MethodNotAllowed,
+                                 UnsupportedMediaType, error_class)
+from gateway.storage import gauges
+from gateway.web import appkeys, auth, openapi, request_log, urls
 from gateway.web.dialects import DIALECTS
 from gateway.web.dispatch import error_response
 from gateway.web.middlewares import REQUEST_ID
@@ -42,6 +44,7 @@ def check_batch(parsed: Any, max_calls: int) -> int:
 async def rpc(request: web.Request) -> web.Response:
     """`POST /rpc`. Checks run in the order the spec lists: 405, 415, 503, 401, 413,
     parse error, batch size, 429; then each call is validated and dispatched."""
+    request[request_log.ENTRY].dialect = request_log.JSONRPC
     try:
         check_post_json(request, "/rpc")
         async with slot(request):
@@ -63,6 +66,8 @@ async def _serve(request: web.Request) -> web.Response:
         request.headers, request.app[appkeys.AUTHENTICATOR].registry))
     parsed = await json_body(request, caller)
     cost = check_batch(parsed, app[appkeys.CONFIG].limits.batch_calls)
+    if isinstance(parsed, list):
+        request[request_log.ENTRY].batch = cost
     await app[appkeys.RATE_LIMITER].charge(caller, cost)
     responses = await app[appkeys.DISPATCHER].dispatch(parsed, context_for(request, caller))
     if responses is None:
@@ -81,8 +86,10 @@ def retry_headers(exc: GatewayError) -> dict[str, str]:
 def _refusal(exc: GatewayError, request: web.Request) -> web.Response:
     """A whole request refused: one error object with `id: null` and the error's status."""
     headers = retry_headers(exc)
+    request_log.refused(request, error_class(exc))
     log.info("refused %s %s (request %s): %s", request.method, request.path,
-             request[REQUEST_ID], exc.error_object()["message"])
+             request[REQUEST_ID], exc.error_object()["message"],
+             extra={"request_id": request[REQUEST_ID]})
     return json_response(error_response(exc, request[REQUEST_ID]), exc.status, headers)
 
 
@@ -93,7 +100,7 @@ async def healthz(request: web.Request) -> web.Response:
             await request.app[appkeys.DB].ping()
     except Exception:
         log.exception("health check: the database does not answer (request %s)",
-                      request[REQUEST_ID])
+                      request[REQUEST_ID], extra={"request_id": request[REQUEST_ID]})
         return json_response({"status": "unavailable", "database": "unreachable"}, 503)
     return json_response({"status": "ok", "database": "ok"})
 
@@ -107,10 +114,20 @@ async def openapi_document(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """`GET /metrics`: Prometheus text, only for the CIDRs of `metrics.allow`."""
+    """`GET /metrics`: Prometheus text, only for the CIDRs of `metrics.allow`. The live
+    sessions and the export jobs are read from the store first; a store that does not
+    answer leaves them out (and is logged)."""
     ip = client_ip(request)
     if not addresses.in_networks(ip, addresses.networks(
             request.app[appkeys.CONFIG].metrics.allow)):
         return web.Response(status=403, text=f"metrics are not served to {ip}\n")
-    return web.Response(body=request.app[appkeys.METRICS].text(),
-                        headers={"Content-Type": CONTENT_TYPE_LATEST})
+    app_metrics = request.app[appkeys.METRICS]
+    db = request.app[appkeys.DB]
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT_S):
+            app_metrics.store.update(await gauges.live_sessions(db), await gauges.export_jobs(db))
+    except Exception:
+        app_metrics.store.update({}, {})
+        log.exception("metrics: the store does not answer (request %s)", request[REQUEST_ID],
+                      extra={"request_id": request[REQUEST_ID]})
+    return web.Response(body=app_metrics.text(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -9,8 +9,8 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
-from gateway.core.errors import GatewayError, Internal
-from gateway.web import appkeys, transport
+from gateway.core.errors import GatewayError, Internal, error_class
+from gateway.web import appkeys, request_log, transport
 from gateway.web.dialects.dialect import Call, Dialect, Route
 from gateway.web.dialects.errormaps import WrongVerb, nearest
 from gateway.web.dialects.readers import Inputs
@@ -23,13 +23,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def view_of(dialect: Dialect, route: Route) -> Handler:
     async def view(request: web.Request) -> web.StreamResponse:
+        request[request_log.ENTRY].dialect = dialect.name
         try:
             return await _answer(dialect, route, request)
         except GatewayError as exc:
             error: GatewayError = exc
         except Exception:  # the vendor's shape for the unexpected too
             log.exception("unexpected error on %s (request %s)", request.path,
-                          request[REQUEST_ID])
+                          request[REQUEST_ID], extra={"request_id": request[REQUEST_ID]})
             error = Internal(request[REQUEST_ID])
         return refusal(dialect, request, error)
     return view
@@ -46,6 +47,8 @@ async def _answer(dialect: Dialect, route: Route, request: web.Request) -> web.S
     async with transport.slot(request):
         fields = await reader.fields(request)
         method = dialect.method_of(request, fields) if dialect.method_of else route.method
+        if method in app[appkeys.METHODS]:
+            request[request_log.ENTRY].method = method  # logged even if refused
         caller = await transport.authenticate(request, dialect.credential.read(request, fields))
         body = await reader.body(request, caller)
         if dialect.cost:
@@ -63,6 +66,7 @@ def refusal(dialect: Dialect, request: web.Request, exc: GatewayError) -> web.St
     headers = transport.retry_after(exc)
     if status == 405:
         headers["Allow"] = ", ".join(dialect.verbs)
+    request_log.refused(request, error_class(exc))
     log.info("%s answered %s (request %s): %s", request.path, status, request[REQUEST_ID],
-             exc.error_object()["message"])
+             exc.error_object()["message"], extra={"request_id": request[REQUEST_ID]})
     return dialect.renderer.error(status, body, headers)

@@ -57,9 +57,10 @@ SECURITY_SCHEMES = {
 class RouteError(GatewayError):
     """A refusal of the route itself (no method reached), with its vendor code."""
 
-    def __init__(self, status: int, code: int, message: str) -> None:
+    def __init__(self, status: int, code: int, message: str, kind: str) -> None:
         super().__init__(message)
         self.status, self.vendor_code, self.detail = status, code, message
+        self.kind = kind  # the class the request log and the metrics name it by
 
     def error_object(self) -> dict[str, Any]:
         return {"code": self.vendor_code, "message": self.detail}
@@ -69,9 +70,10 @@ def method_of(request: web.Request, fields: Fields) -> str:
     """The method named by the path, else by `cmd`."""
     name = request.path.removeprefix(PREFIX).strip("/") or fields.get(CMD)
     if not name:
-        raise RouteError(400, MISSING_CMD, "Missing 'cmd' parameter")
+        raise RouteError(400, MISSING_CMD, "Missing 'cmd' parameter", "invalid-request")
     if name not in METHOD_NAMES:
-        raise RouteError(404, UNKNOWN_COMMAND, f"Unknown command {name!r}")
+        raise RouteError(404, UNKNOWN_COMMAND, f"Unknown command {name!r}",
+                         "method-not-found")
     return name
 
 
