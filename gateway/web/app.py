@@ -13,7 +13,7 @@ from gateway.core.credentials import Registry
 from gateway.storage import Backend, backend_for
 from gateway.storage import settings as settings_store
 from gateway.storage import tenants as tenant_store
-from gateway.web import appkeys, dialects, views
+from gateway.web import appkeys, console, dialects, views
 from gateway.web.auth import Authenticator
 from gateway.web.dispatch import Dispatcher
 from gateway.web.metrics import Metrics
@@ -97,4 +97,5 @@ def create_app(config: Config, methods: Methods | None = None,
     app.router.add_get("/openapi.json", views.openapi_document)
     app.router.add_get("/metrics", views.metrics)
     dialects.add_routes(app)
+    console.add_routes(app)
     return app
