@@ -13,6 +13,7 @@ Each label set's child is looked up once and kept (a lookup takes a lock and has
 
 from __future__ import annotations
 
+import bisect
 import os
 from typing import Any, Iterator, Mapping
 
@@ -42,6 +43,25 @@ def multiprocess(folder: str) -> None:
     already, so the choice is made again here."""
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     values.ValueClass = values.MultiProcessValue()
+
+
+def observe_all(child: Any, amounts: list[float]) -> None:
+    """`child.observe` of each amount, in one increment per bucket touched. A histogram's
+    child of prometheus_client keeps its sum (`_sum`) and the count of each bucket alone
+    (`_buckets`, not cumulative, by `_upper_bounds`, the last one +Inf), as
+    `Histogram.observe` shows; a child without them observes each amount."""
+    bounds = getattr(child, "_upper_bounds", None)
+    if bounds is None or not hasattr(child, "_buckets") or not hasattr(child, "_sum"):
+        for amount in amounts:
+            child.observe(amount)
+        return
+    per_bucket = [0] * len(bounds)
+    for amount in amounts:
+        per_bucket[bisect.bisect_left(bounds, amount)] += 1
+    child._sum.inc(sum(amounts))
+    for bucket, count in zip(child._buckets, per_bucket):
+        if count:
+            bucket.inc(count)
 
 
 def process_ended(pid: int, folder: str) -> None:
@@ -128,12 +148,15 @@ class Metrics:
 
     def finished(self, entry: Entry, route: str, status: int, seconds: float) -> None:
         """A request answered with `status`: its calls (or its refusal) counted."""
-        dialect = entry.dialect
+        dialect, calls = entry.dialect, entry.calls
         if dialect is not None:
-            for method, outcome, took in entry.calls:
+            if len(calls) == 1:
+                method, outcome, took = calls[0]
                 self._call(method, dialect, status, outcome).inc()
                 self._latency(method, dialect).observe(took)
-            if not entry.calls and entry.error is not None:
+            elif calls:
+                self._batch(calls, dialect, status)
+            elif entry.error is not None:
                 self._refusal(dialect, status, entry.error).inc()
             if entry.batch is not None:
                 self.batch_sizes.observe(entry.batch)
@@ -141,6 +164,19 @@ class Metrics:
         if child is None:
             child = self._durations[route] = self.duration.labels(route)
         child.observe(seconds)
+
+    def _batch(self, calls: list[request_log.Call], dialect: str, status: int) -> None:
+        """A batch's calls, counted in one step per label set (a batch of 100 pings
+        would otherwise take 200 steps, each taking a lock)."""
+        counted: dict[tuple[str | None, str], int] = {}
+        timed: dict[str | None, list[float]] = {}
+        for method, outcome, took in calls:
+            counted[method, outcome] = counted.get((method, outcome), 0) + 1
+            timed.setdefault(method, []).append(took)
+        for (method, outcome), count in counted.items():
+            self._call(method, dialect, status, outcome).inc(count)
+        for method, times in timed.items():
+            observe_all(self._latency(method, dialect), times)
 
     def _call(self, method: str | None, dialect: str, status: int, outcome: str) -> Any:
         key = (method, dialect, status, outcome)
