@@ -408,3 +408,12 @@ def test_the_key_stays_in_the_tab_and_the_views_work_by_keyboard(console, browse
     tab.page.click("#forget")
     assert tab.page.evaluate("sessionStorage.length") == 0
     assert tab.errors == []
+
+
+def test_an_ingest_key_sees_the_explorer_only(console) -> None:
+    tab = console("ingest")
+    assert tab.page.inner_text("#who").endswith("It may see: the explorer.")
+    assert tab.page.get_attribute("[data-view=live]", "data-state") == "idle"
+    tab.open("explorer")
+    assert tab.page.eval_on_selector_all("#method option", "os => os.length") > 20
+    assert tab.errors == []
