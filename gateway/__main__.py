@@ -15,7 +15,7 @@ from gateway.core import clock, logs, roles
 from gateway.core.config import Config, ConfigError, load_config
 from gateway.core.errors import GatewayError, InvalidParams
 from gateway.storage import DatabaseUnavailable
-from gateway.tools import commands, key_admin
+from gateway.tools import commands, key_admin, retention
 from gateway.tools.demo import run_demo
 from gateway.tools.importers.command import run_import
 
@@ -85,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="replace the calls an earlier import of the same lines stored "
                           "with other options")
 
+    retention = sub.add_parser("retention", help="old months of data").add_subparsers(
+        dest="action", required=True)
+    drop = retention.add_parser("drop", parents=[common],
+                                help="take every month before one out of the large tables")
+    drop.add_argument("--before", required=True, type=_month, metavar="YYYY-MM",
+                      help="the first month kept (UTC)")
+
     demo = sub.add_parser("demo", parents=[common], help="fill the store with demo data")
     demo.add_argument("--calls", type=int, default=20_000,
                       help="sessions to generate (default 20,000). Up to 200,000 they are "
@@ -103,6 +110,15 @@ def _moment(text: str) -> dt.datetime:
         return dt.datetime.fromtimestamp(clock.parse_rfc3339(text), clock.UTC)
     except clock.TimeError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _month(text: str) -> int:
+    """`2026-01` as 202601."""
+    year, _, month = text.partition("-")
+    if not (len(year) == 4 and len(month) == 2 and year.isdigit() and month.isdigit()
+            and 1000 <= int(year) and 1 <= int(month) <= 12):
+        raise argparse.ArgumentTypeError(f"not a month as YYYY-MM: {text!r}")
+    return int(year) * 100 + int(month)
 
 
 # The command-line form of each param whose flag is not `--` + its name with dashes.
@@ -150,6 +166,9 @@ def _run(args: argparse.Namespace, config: Config) -> int:
                           equipment=args.equipment, timezone=args.timezone,
                           code_deck=args.code_deck, encoding=args.encoding,
                           layout=args.layout, columns=args.columns, replace=args.replace)
+    elif args.command == "retention":
+        for line in asyncio.run(retention.drop_months(config, args.before)):
+            print(line)
     elif args.command == "demo":
         return run_demo(config, calls=args.calls, seed=args.seed, anchor=args.anchor,
                         pinned=args.anchor is not None)

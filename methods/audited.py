@@ -32,6 +32,6 @@ async def record(conn: Connection, context: Context, method: str, args: Any, res
                  object_ref: str | None = None) -> None:
     caller = context.caller
     await audit_store.append(
-        conn, tenant_id=caller.tenant_id, key_id=caller.key_id, role=caller.role,
-        ip=caller.ip, method=method, requested=int(clock.now().timestamp()),
+        conn, context.db.dialect, tenant_id=caller.tenant_id, key_id=caller.key_id,
+        role=caller.role, ip=caller.ip, method=method, requested=int(clock.now().timestamp()),
         args=masked(args), result=masked(result), object_ref=object_ref)

@@ -227,7 +227,7 @@ def test_an_interrupted_load_is_finished_by_running_it_again(
 def test_a_store_from_before_the_third_key_set_gets_its_summaries_on_migration(
         config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     """Migrations 0005, 0008 and 0014 make the summaries and the calls' rows again from
-    the stored calls."""
+    the stored calls (and 0015 partitions the tables they made afresh)."""
     fill(config, False, monkeypatch)
     before = tables(config)
 
@@ -235,8 +235,9 @@ def test_a_store_from_before_the_third_key_set_gets_its_summaries_on_migration(
         async with context.db.transaction() as conn:
             await conn.execute("DELETE FROM call_summaries")
             await conn.execute("DROP TABLE call_figures")
-            await conn.execute("DELETE FROM schema_migrations WHERE version IN (?, ?, ?)",
-                               ("0005_summary_key_sets", "0008_leg_paths", "0014_call_figures"))
+            await conn.execute("DELETE FROM schema_migrations WHERE version IN (?, ?, ?, ?)",
+                               ("0005_summary_key_sets", "0008_leg_paths", "0014_call_figures",
+                                "0015_partitions"))
     asyncio.run(as_root(config, back_to_0004))
     assert len(before["call_summaries"]) > 0 and len(before["call_figures"]) > 0
     same(tables(config), before)  # opening the store migrated it

@@ -37,7 +37,7 @@ async def test_open_creates_the_folder_applies_migrations_once_and_uses_wal(tmp_
         "0005_summary_key_sets", "0006_history_reports", "0007_video_order",
         "0008_leg_paths", "0009_imports", "0010_service_accounts",
         "0011_keys", "0012_export_leases", "0013_number_prefixes",
-        "0014_call_figures"]
+        "0014_call_figures", "0015_partitions"]
     assert (await db.fetch_one("PRAGMA journal_mode"))["journal_mode"] == "wal"
     again = SQLiteBackend(f"{tmp_path}/sub/store.db")
     await again.open()

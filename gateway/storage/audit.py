@@ -6,12 +6,15 @@ from typing import Any
 
 import orjson
 
+from gateway.storage import partitions
 from gateway.storage.backend import Connection
+from gateway.storage.dialect import Dialect
 
 
-async def append(conn: Connection, *, tenant_id: int, key_id: str, role: str, ip: str,
-                 method: str, requested: int, args: Any, result: Any,
+async def append(conn: Connection, dialect: Dialect, *, tenant_id: int, key_id: str,
+                 role: str, ip: str, method: str, requested: int, args: Any, result: Any,
                  object_ref: str | None = None) -> None:
+    await partitions.ensure(conn, dialect, [partitions.month_of(requested)], ("audit_log",))
     await conn.execute(
         "INSERT INTO audit_log (tenant_id, key_id, role, ip, method, object, args, result, "
         "requested) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -43,6 +43,9 @@ class Dialect:
     # Run once a bulk load has written everything: the planner's statistics of what it
     # wrote, so that the next statements are planned for the tables' new sizes.
     after_bulk_load: tuple[str, ...] = ()
+    # Whether the large tables are partitioned by month (migration 0015): the writers make
+    # a month's partitions before they write its rows (storage/partitions.py).
+    month_partitions: bool = False
 
     def by_code_point(self, expr: str) -> str:
         """A text expression that orders by code point on this engine."""

@@ -6,7 +6,7 @@ raw path of the statistics reads those rows; the summaries (`summaries.py`) add 
 
 from __future__ import annotations
 
-from gateway.storage import leg_paths
+from gateway.storage import leg_paths, partitions
 from gateway.storage.sessions import ORIG_LEG_ON, TERM_LEG_ON
 from gateway.storage.sources import Filter, Source
 from gateway.storage.sql import Sql
@@ -67,5 +67,13 @@ SOURCE = Source("call_figures f")  # the rows of ended calls
 def set_up_between(low: int, high: int, by_time: bool = True) -> Filter:
     """Calls set up in [low, high]; `by_time=False` when another condition finds fewer
     rows through its own index (a number prefix): the unary `+` keeps the planner from
-    walking the index of setup times instead, which it would prefer without statistics."""
-    return Filter(Sql(f"{'' if by_time else '+'}f.setup_time BETWEEN ? AND ?", (low, high)))
+    walking the index of setup times instead, which it would prefer without statistics.
+    The whole months around [low, high] are then a condition of their own, which reads
+    only their partitions on PostgreSQL (partitions.py) and selects every row of them."""
+    first, last = partitions.month_of(low), partitions.month_of(high)
+    if by_time or not (partitions.is_month(first) and partitions.is_month(last)):
+        return Filter(Sql(f"{'' if by_time else '+'}f.setup_time BETWEEN ? AND ?", (low, high)))
+    months = (partitions.first_second(first),
+              partitions.first_second(partitions.next_month(last)))
+    return Filter(Sql("+f.setup_time BETWEEN ? AND ? AND f.setup_time >= ? "
+                      "AND f.setup_time < ?", (low, high, *months)))

@@ -12,6 +12,7 @@ from gateway.storage.backend import Connection, Row
 from gateway.storage.inserts import insert_rows
 
 CHUNK = 500  # values per IN (...) list
+SESSION_ROWS = ("legs", "records", "resource_usage", "session_leg_paths")  # by session_id
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -95,7 +96,11 @@ async def delete_sessions(conn: Connection, keys: Sequence[tuple[int, str]]) -> 
                 await summaries.add(conn, ids, -1)
                 await _prune(conn, min(int(r["setup_time"]) for r in rows),
                              max(int(r["setup_time"]) for r in rows))
-                # legs, recordings, resource usage and leg paths go with them (ON DELETE CASCADE)
+                # legs, recordings, resource usage and leg paths first: no foreign key
+                # deletes them with their session (migration 0015)
+                for table in SESSION_ROWS:
+                    await conn.execute(f"DELETE FROM {table} WHERE session_id IN "
+                                       f"({_marks(ids)})", ids)
                 await conn.execute(f"DELETE FROM sessions WHERE id IN ({_marks(ids)})", ids)
                 deleted += len(ids)
             await conn.execute("DELETE FROM import_lines WHERE tenant_id = ? "

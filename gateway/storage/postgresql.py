@@ -29,7 +29,7 @@ _CONFLICTS = (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError,
               asyncpg.SerializationError)
 
 DIALECT = Dialect(name="postgresql", collation=' COLLATE "C"', native_rollup=True,
-                  bulk_counts_ids=False, after_bulk_load=("ANALYZE",))
+                  bulk_counts_ids=False, after_bulk_load=("ANALYZE",), month_partitions=True)
 
 
 @functools.lru_cache(maxsize=1024)

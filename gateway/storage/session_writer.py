@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from gateway.storage import sessions
+from gateway.storage import partitions, sessions
 from gateway.storage.backend import Connection
 from gateway.storage.dialect import Dialect
 from gateway.storage.inserts import marks
@@ -87,6 +87,7 @@ async def insert(conn: Connection, dialect: Dialect,
     usages; their ids by key."""
     if not rows:
         return {}
+    await partitions.ensure(conn, dialect, {r.month for r in rows})
     ids = await _new_ids(conn, dialect, rows)
     new = [(ids[r.key], r) for r in rows]
     await conn.insert_many("legs", _LEG_COLUMNS,
@@ -99,14 +100,15 @@ async def insert(conn: Connection, dialect: Dialect,
 _MOVED = ("legs", "session_leg_paths", "records", "resource_usage")
 
 
-async def replace(conn: Connection, rows: Sequence[tuple[int, SessionRows]],
+async def replace(conn: Connection, dialect: Dialect, rows: Sequence[tuple[int, SessionRows]],
                   moved: Sequence[int] = ()) -> None:
     """Replace stored sessions (session id, rows) by a later state: their values, their
     legs (those the newer record leaves out are deleted), recordings and resource
     usages. `moved`: those of them whose setup time changed month, whose rows move with
-    it first (to the partition of their new month, once partitioned)."""
+    it first (to the partition of their new month)."""
     if not rows:
         return
+    await partitions.ensure(conn, dialect, {r.month for _, r in rows})
     rows = sorted(rows, key=lambda row: row[0])  # concurrent batches lock in one order
     months = {session_id: r.month for session_id, r in rows}
     for table in _MOVED if moved else ():

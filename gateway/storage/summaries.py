@@ -29,6 +29,9 @@ KEYSETS = {
     DEFAULT: (*_TENANTS, "originator_id", "terminator_id", "dst_group"),
     FULL: KEYS,
 }
+# A summary row's key: its tenant (the originating leg's) is part of `skey` too, and is
+# there for the partitioned table's key (migration 0015: it holds the distribution column).
+_KEY = "(keyset, span, bucket, orig_tenant_id, skey)"
 # The calls' rows (`call_figures`) as contributions: their 15-minute bucket, keys, figures.
 _CONTRIBUTIONS = (f"SELECT setup_time - setup_time % {BUCKET} AS bucket, {', '.join(KEYS)}, "
                   f"{', '.join(MEASURES)} FROM call_figures WHERE {{where}}")
@@ -62,7 +65,7 @@ def _upsert(rows: str, sets: list[tuple[int, int]]) -> str:
         "FROM c CROSS JOIN k "
         f"GROUP BY 1, 2, 3, {', '.join(str(i + 4) for i in range(len(KEYS)))}"
         ") g WHERE 1 = 1 "  # WHERE: SQLite's upsert after a SELECT needs one
-        "ON CONFLICT (keyset, span, bucket, skey) DO UPDATE SET "
+        f"ON CONFLICT {_KEY} DO UPDATE SET "
         + ", ".join(f"{m} = call_summaries.{m} + excluded.{m}" for m in MEASURES))
 
 
@@ -79,7 +82,7 @@ REBUILD_IDS = 200_000  # session ids per statement of a rebuild
 
 
 _COLUMNS = ("keyset", "span", "bucket", "skey", *KEYS, *MEASURES)
-_ADDED = ("(keyset, span, bucket, skey) DO UPDATE SET "
+_ADDED = (f"{_KEY} DO UPDATE SET "
           + ", ".join(f"{m} = call_summaries.{m} + excluded.{m}" for m in MEASURES))
 # Per key set, its keys picked from a call's keys followed by NULL (the keys it drops).
 _KEPT_KEYS = {keyset: operator.itemgetter(*(i if k in keys else len(KEYS)

@@ -168,7 +168,7 @@ class SessionWriter(Writer):
         self._ended.update(ids[key] for key, rows in new.items() if rows.state == ENDED)
         replaced, self._replaced = self._replaced, {}
         moved, self._moved = self._moved, []
-        await session_writer.replace(conn, list(replaced.values()), moved)
+        await session_writer.replace(conn, self.batch.dialect, list(replaced.values()), moved)
         # what the batch claimed is stored now: later checks read the store again
         self._claimed.clear()
         self._attachment_owners.clear()

@@ -1,0 +1,11 @@
+-- The large tables partitioned by month on PostgreSQL (storage/partitions.py,
+-- docs/scaling.md): sessions, legs, session_leg_paths, records and resource_usage by
+-- `setup_month`; call_figures by its setup time, call_summaries by its bucket and
+-- audit_log by its time, each cut at the first second of every UTC month; each with a
+-- DEFAULT partition. Their keys hold the owning tenant (the distribution column) and the
+-- partition key; the foreign keys between large tables go. That step runs after this
+-- file's SQL (storage/partitioning.py), on PostgreSQL only.
+-- The summaries' primary key holds their tenant, the originating leg's: `skey` holds it
+-- already, so no two rows merge or part. On SQLite the table is made again with that key
+-- (clustered by it, as before).
+{summaries_keyed_by_tenant}
