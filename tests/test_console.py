@@ -417,3 +417,17 @@ def test_an_ingest_key_sees_the_explorer_only(console) -> None:
     tab.open("explorer")
     assert tab.page.eval_on_selector_all("#method option", "os => os.length") > 20
     assert tab.errors == []
+
+
+def test_a_wrong_key_is_refused_and_shows_nothing(browser, served) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{served.base}/console#hours")
+    page.fill("#key", served.keys["admin"].split(".")[0] + ".not-the-secret")
+    page.press("#key", "Enter")
+    page.wait_for_selector("#who:has-text('This key was refused')", timeout=WAIT_MS)
+    assert "Authentication Failed" in page.inner_text("#who")
+    assert page.evaluate("sessionStorage.length") == 0
+    assert page.get_attribute("[data-view=hours]", "data-state") == "idle"
+    assert page.eval_on_selector_all("[data-chart]", "els => els.length") == 0
+    context.close()

@@ -102,6 +102,9 @@ async function start() {
   try {
     ctx.who = await identify();
   } catch (exc) {
+    if (exc instanceof RpcError && exc.error.code === 401) {
+      forgetKey(); // a refused key is not kept for the next reload
+    }
     fill('who', `This key was refused: ${exc.message}`);
     return show(ctx.view);
   }
