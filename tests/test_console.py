@@ -273,6 +273,32 @@ def test_every_view_loads_without_console_errors(console, served, size) -> None:
     assert tab.errors == []
 
 
+# The contrast of each kind of text with the background it is drawn on (WCAG 2's formula).
+CONTRAST = """selectors => selectors.map(selector => {
+  const rgb = text => text.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => [r, g, b].map(c => c / 255)
+    .map(c => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+    .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+  const node = document.querySelector(selector);
+  let back = node;
+  while (back && rgb(getComputedStyle(back).backgroundColor)[3] === 0) back = back.parentElement;
+  const [fore, behind] = [getComputedStyle(node).color,
+                          back ? getComputedStyle(back).backgroundColor : 'rgb(255, 255, 255)'];
+  const [light, dark] = [luminance(rgb(fore)), luminance(rgb(behind))].sort((a, b) => b - a);
+  return [selector, (light + 0.05) / (dark + 0.05)];
+})"""
+TEXTS = ("h1", "#who", "nav a[aria-current]", "nav a:not([aria-current])",
+         "#key-form button[type=submit]", "#forget", "#live-updated", "th", "td")
+
+
+def test_text_is_readable_on_its_background(console) -> None:
+    """At least 7:1 (WCAG AAA for body text) for every kind of text of a view."""
+    tab = console("admin")
+    tab.ready("live")
+    for selector, ratio in tab.page.evaluate(CONTRAST, list(TEXTS)):
+        assert ratio >= 7, selector
+
+
 FIGURES = {"attempts": "total_calls", "asr": "asr", "acd": "acd", "price": "price",
            "cost": "cost"}
 
