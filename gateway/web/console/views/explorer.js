@@ -118,8 +118,8 @@ export async function load() {
   if (methods.length) {
     return;
   }
-  const document_ = await call('rpc.discover');
-  methods = [...document_.methods].sort((a, b) => a.name.localeCompare(b.name));
+  const described = await call('rpc.discover');
+  methods = [...described.methods].sort((a, b) => a.name.localeCompare(b.name));
   const select = document.getElementById('method');
   select.replaceChildren(...methods.map((m) => el('option', {value: m.name}, m.name)));
   select.addEventListener('change', () => choose(select.value));
