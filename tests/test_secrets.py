@@ -4,7 +4,7 @@ decisions-2026-12.md section 12 "Server key"): keys are made by `gateway keys cr
 (/rpc with X-Api-Key, Bearer and a service account's JWT; MOR's `u` + `hash`;
 /platform_api with `api_key` in the query and a JWT; the video routes with HTTP Basic,
 `Token <key>` and a login token; an export job and its download) through a real
-`gateway serve` logging at INFO, as text or JSON. Then the server's log, every row of every
+`gateway serve` logging at DEBUG, as text or JSON. Then the server's log, every row of every
 table and every file under the exports folder and the store's folder are searched for each
 key (whole, and its secret), its HTTP Basic credential, each MOR secret (printed, or
 derived for the demo keys whose secret is not printed) and `hash`, each service account's
@@ -140,7 +140,7 @@ class Run:
         self.env = {**os.environ, "GATEWAY_DATABASE": self.database,
                     "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(self.port),
                     "GATEWAY_EXPORTS__FOLDER": str(self.exports),
-                    "GATEWAY_LOG__LEVEL": "INFO", "GATEWAY_LOG__FORMAT": log_format}
+                    "GATEWAY_LOG__LEVEL": "DEBUG", "GATEWAY_LOG__FORMAT": log_format}
         self.env.pop("GATEWAY_SECRETS__SERVER_KEY", None)  # generated into the store
         self.log_path = tmp_path / "server.log"
         self.logs: list[str] = []  # the command line's stderr
@@ -472,6 +472,9 @@ class Run:
         assert "GET /healthz HTTP/1.1" in log, log[-2000:]  # the access log is on
         # and it holds the requests that carry a credential in their query
         assert "api_key=***" in log and "hash=***" in log, log[-2000:]
+        # with each request's fields (docs/operations.md), on /rpc and every dialect route
+        for dialect in ("jsonrpc", "mor", "platform", "video", "video-login", "files"):
+            assert f"dialect={dialect} " in log or f'"dialect":"{dialect}"' in log, dialect
         return {"log": {"the server's log": log,
                         "the command line's stderr": "\n".join(self.logs)},
                 "database": {"the database": await self.database_rows()},
