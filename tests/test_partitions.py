@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 from conftest import ENGINES, database_url, make_config
 
+from gateway.__main__ import _parser
 from gateway.query import run as query_run
 from gateway.storage import Backend, backend_for, migrations, partitions
 from gateway.storage.partitions import LARGE, NAMES
@@ -412,3 +413,17 @@ async def test_dropping_a_month_takes_exactly_its_rows_out_of_every_report(
     assert gone["summaries"]["result"]["aggregates"] == []
     assert gone["calls"]["result"]["aggregates"] == []
     assert gone["history"]["result"]["result"] == [], gone["history"]
+
+
+@pytest.mark.parametrize("text, month", [("2026-01", 202601), ("1999-12", 199912),
+                                         ("2026-13", None), ("2026-1", None), ("202601", None),
+                                         ("x-01", None)])
+def test_the_command_reads_a_month_as_yyyy_mm(text: str, month: int | None,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["retention", "drop", "--before", text]
+    if month is None:
+        with pytest.raises(SystemExit):
+            _parser().parse_args(argv)
+        assert "not a month as YYYY-MM" in capsys.readouterr().err
+    else:
+        assert _parser().parse_args(argv).before == month
