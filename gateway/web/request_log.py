@@ -85,7 +85,7 @@ def fields(request: web.BaseRequest, status: int, seconds: float) -> dict[str, A
     resource = info.route.resource if info is not None else None
     calls = entry.calls
     single = entry.batch is None
-    line: dict[str, Any] = {
+    return {
         "request_id": entry.request_id,
         "key_id": entry.key_id, "tenant": entry.tenant,
         "route": resource.canonical if resource is not None else None,
@@ -97,10 +97,8 @@ def fields(request: web.BaseRequest, status: int, seconds: float) -> dict[str, A
         "error": _error(calls[0][1] if calls else None, entry.error) if single else None,
         "errors": None if single else [None if c[1] == "ok" else c[1] for c in calls],
         "duration_ms": round((seconds if entry.seconds is None else entry.seconds) * 1000, 3)}
-    return line
 
 
 def _error(outcome: str | None, refusal: str | None) -> str | None:
-    if outcome is not None:
-        return None if outcome == "ok" else outcome
-    return refusal
+    """A single call's error, else the error that ended the request (none: both fine)."""
+    return outcome if outcome not in (None, "ok") else refusal
