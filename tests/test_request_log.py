@@ -67,7 +67,7 @@ async def line(caplog: pytest.LogCaptureFixture, request_id: str) -> logging.Log
     raise AssertionError(f"no log line for request {request_id}")
 
 
-def expected(request_id: str, **fields: Any) -> dict[str, Any]:
+def expected(request_id: str | None, **fields: Any) -> dict[str, Any]:
     base: dict[str, Any] = {"request_id": request_id, "key_id": None, "tenant": None,
                             "route": "/rpc", "http_method": "POST", "dialect": "jsonrpc",
                             "method": None, "batch": None, "methods": None, "status": 200,
@@ -280,3 +280,24 @@ async def test_a_method_name_cannot_forge_a_field(client: TestClient,
     ("a b", '"a b"'), ("x\ny=1", '"x\\ny=1"'), ('q"', '"q\\""')])
 def test_text_values(value: Any, shown: str) -> None:
     assert text_value(value) == shown
+
+
+async def test_bytes_that_are_not_http(client: TestClient,
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    """A request the app never saw still gets its line, with no field but its status."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+    await writer.drain()
+    assert (await reader.read(100)).split(b" ")[1] == b"400"
+    writer.close()
+    await writer.wait_closed()
+    for _ in range(200):
+        found = [r for r in caplog.records if r.name == ACCESS]
+        if found:
+            break
+        await asyncio.sleep(0.01)
+    (record,) = found
+    fields = without_duration(record)
+    assert fields == {**expected(None, route=None, dialect=None, status=400),
+                      "http_method": fields["http_method"]}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -78,11 +78,13 @@ def fields(request: web.BaseRequest, status: int, seconds: float) -> dict[str, A
     """The structured fields of the request's log line (docs/operations.md); `seconds`,
     the server's time for the request, unless the app timed it (more finely: an event
     loop's clock may tick in milliseconds)."""
-    entry = request.get(ENTRY) if isinstance(request, web.Request) else None
+    entry, resource = None, None
+    if isinstance(request, web.Request):
+        entry = request.get(ENTRY)
+        if entry is not None:  # routed: the middleware made the entry
+            resource = request.match_info.route.resource
     if entry is None:
         entry = Entry()  # a request the app never saw (bytes that are not HTTP)
-    info = request.match_info if isinstance(request, web.Request) else None
-    resource = info.route.resource if info is not None else None
     calls = entry.calls
     single = entry.batch is None
     return {
