@@ -1,4 +1,6 @@
-"""`GET /metrics`: Prometheus text, served only to the CIDRs of `metrics.allow`."""
+"""`GET /metrics`: Prometheus text, served only to the CIDRs of `metrics.allow`, with every
+metric of docs/operations.md exact after known calls, and the workers of
+`gateway serve --workers 2` added up."""
 
 from __future__ import annotations
 
