@@ -391,10 +391,10 @@ KEYS = {"sessions": ("tenant_id", "setup_month", "source_id"),
         "session_leg_paths": ("owner_id", "setup_month", "session_id"),
         "records": ("tenant_id", "setup_month", "id"),
         "resource_usage": ("tenant_id", "setup_month", "id")}
-# What else is unique on PostgreSQL: the primary keys of the generated ids, within the two
-# keys too since the tables are partitioned (migration 0015).
-PG_ID_KEYS = {("sessions", ("tenant_id", "setup_month", "id")),
-              ("legs", ("owner_id", "setup_month", "id"))}
+# What else is unique on PostgreSQL: the primary keys of the generated ids, with the two
+# keys too since the tables are partitioned (migration 0015), the id first (its lookups).
+PG_ID_KEYS = {("sessions", ("id", "tenant_id", "setup_month")),
+              ("legs", ("id", "owner_id", "setup_month"))}
 
 
 async def unique_rules(rows: Any, engine: str, table: str) -> set[tuple[str, ...]]:

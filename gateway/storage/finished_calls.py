@@ -7,14 +7,14 @@ raw path of the statistics reads those rows; the summaries (`summaries.py`) add 
 from __future__ import annotations
 
 from gateway.storage import leg_paths, partitions
-from gateway.storage.sessions import ORIG_LEG_ON, TERM_LEG_ON
+from gateway.storage.sessions import ORIG_LEG_ON, TERM_LEG_ON, of_session
 from gateway.storage.sources import Filter, Source
 from gateway.storage.sql import Sql
 
 BASE = f"sessions s JOIN legs o ON {ORIG_LEG_ON}"
 TERM_LEG = f"LEFT JOIN legs t ON {TERM_LEG_ON}"
 # Every terminating attempt of a call that carries an amount: a row per attempt.
-CHARGES = "JOIN legs x ON x.session_id = s.id AND x.role = 'term' AND x.amount IS NOT NULL"
+CHARGES = f"JOIN legs x ON {of_session('x')} AND x.role = 'term' AND x.amount IS NOT NULL"
 _ANSWERED = "s.start_time IS NOT NULL"
 _WITH_PDD = f"{_ANSWERED} AND o.pdd_ms IS NOT NULL"
 # What one call adds to each figure (NULL counts as nothing).

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from gateway.storage.backend import Connection
+from gateway.storage.sessions import of_session
 
 SEPARATOR = "|"
 _PATHS = ("SELECT x.session_id, s.tenant_id, s.setup_month, t.path "
@@ -23,7 +24,7 @@ _PATHS = ("SELECT x.session_id, s.tenant_id, s.setup_month, t.path "
 CHUNK = 1000  # session ids per statement
 REBUILD_IDS = 50_000  # session ids per statement of a refill
 # The join that gives a call's text as `p.paths`.
-JOIN = "LEFT JOIN session_leg_paths p ON p.session_id = s.id"
+JOIN = f"LEFT JOIN session_leg_paths p ON {of_session('p')}"
 
 
 def text(paths: Iterable[str]) -> str:

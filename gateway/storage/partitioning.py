@@ -7,8 +7,8 @@ present in the store (and the current and the next month), the rows copied into 
 old table dropped and the new one named after it, then its indexes and constraints as
 they were, except:
 
-- a primary key is made of the tenant, the partition key and what it held
-  (`Large.primary`), with a plain index of the old key beside it;
+- a primary key is made of what it held, the tenant and the partition key
+  (`Large.primary`);
 - the foreign keys between large tables are dropped: a distributed table may not have
   them unless they hold the distribution column, and what their cascades did, the code
   does (`imports.delete_sessions`).
@@ -105,11 +105,8 @@ async def _keys(conn: Connection, spec: partitions.Large, indexes: list[dict[str
         await conn.execute(f"ALTER TABLE {spec.name} ADD CONSTRAINT {spec.name}_pkey "
                            f"PRIMARY KEY ({', '.join(spec.primary)})")
     for index in indexes:
-        if not index["is_primary"]:
+        if not index["is_primary"]:  # the new primary key leads with what the old one held
             await conn.execute(str(index["def"]))
-        elif spec.primary is not None and "id" in spec.primary:
-            # the lookups by id that the old key served
-            await conn.execute(f"CREATE INDEX {spec.name}_id ON {spec.name} (id)")
     for reference in references:
         await conn.execute(f'ALTER TABLE {spec.name} ADD CONSTRAINT "{reference["conname"]}" '
                            f'{reference["def"]}')

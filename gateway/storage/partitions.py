@@ -43,20 +43,22 @@ class Large:
     tenant: str
     key: str
     by_time: bool
-    # The primary key it is given once partitioned (None: it has none).
+    # The primary key it is given once partitioned (None: it has none): its id first, so
+    # that it serves the lookups by id, then the columns a partitioned (and a distributed)
+    # table's key must hold.
     primary: tuple[str, ...] | None = None
 
 
 LARGE = (
-    Large("sessions", "tenant_id", "setup_month", False, ("tenant_id", "setup_month", "id")),
-    Large("legs", "owner_id", "setup_month", False, ("owner_id", "setup_month", "id")),
+    Large("sessions", "tenant_id", "setup_month", False, ("id", "tenant_id", "setup_month")),
+    Large("legs", "owner_id", "setup_month", False, ("id", "owner_id", "setup_month")),
     Large("session_leg_paths", "owner_id", "setup_month", False),
     Large("records", "tenant_id", "setup_month", False),
     Large("resource_usage", "tenant_id", "setup_month", False),
     Large("call_figures", "owner_id", "setup_time", True),
     Large("call_summaries", "orig_tenant_id", "bucket", True,
           ("keyset", "span", "bucket", "orig_tenant_id", "skey")),
-    Large("audit_log", "tenant_id", "requested", True, ("tenant_id", "requested", "id")),
+    Large("audit_log", "tenant_id", "requested", True, ("id", "tenant_id", "requested")),
 )
 BY_NAME = {table.name: table for table in LARGE}
 NAMES = tuple(BY_NAME)

@@ -29,10 +29,20 @@ RESOURCE_COLUMNS = ("session_id", "tenant_id", "resource_type", "quantity", "uni
 SESSION_KEY = ("tenant_id", "setup_month", "source_id")
 LEG_KEY = ("owner_id", "setup_month", "session_id", "leg_id")
 ATTACHMENT_KEY = ("tenant_id", "setup_month", "id")
+
+
+def of_session(alias: str) -> str:
+    """The rows of `alias` (legs, leg paths) that belong to the session `s`: by its id, and
+    by its owner and month, which they share with it (`LEG_KEY`), so that a join reads
+    the session's month alone on PostgreSQL (partitions.py) and finds its rows by key."""
+    return (f"{alias}.session_id = s.id AND {alias}.owner_id = s.tenant_id "
+            f"AND {alias}.setup_month = s.setup_month")
+
+
 # How a report joins a session `s` to its legs: the originating one (a call has exactly
 # one; ingest refuses anything else) and the terminating attempt it is reported by.
-ORIG_LEG_ON = "o.session_id = s.id AND o.role = 'orig'"
-TERM_LEG_ON = "t.session_id = s.id AND t.leg_id = s.term_leg"
+ORIG_LEG_ON = f"{of_session('o')} AND o.role = 'orig'"
+TERM_LEG_ON = f"{of_session('t')} AND t.leg_id = s.term_leg"
 # Fields an update keeps when the newer record leaves them out (an end without its answer).
 KEPT_WHEN_ABSENT = ("start_time",)
 
