@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -272,17 +273,28 @@ async def _parts(db: Backend, table: str) -> list[str]:
         f"SELECT tableoid::regclass::text AS part FROM {table} ORDER BY 1")]
 
 
-@PG
-async def test_two_writers_make_a_new_month_at_once(tmp_path: Path) -> None:
-    """Two processes (two pools) writing the first rows of one month at the same moment:
-    one makes the partitions, the other finds them made; both rows are stored in them."""
+@contextlib.asynccontextmanager
+async def two_processes(tmp_path: Path) -> AsyncIterator[tuple[Backend, Backend]]:
+    """Two backends (pools) opened on one store that holds the root tenant, as two
+    processes would have them; closed on exit."""
     url = database_url(tmp_path)
     first, second = backend_for(url), backend_for(url)
     await first.open()
     await second.open()
-    await _root(first)
-    month = 203401
     try:
+        await _root(first)
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+
+
+@PG
+async def test_two_writers_make_a_new_month_at_once(tmp_path: Path) -> None:
+    """Two processes (two pools) writing the first rows of one month at the same moment:
+    one makes the partitions, the other finds them made; both rows are stored in them."""
+    month = 203401
+    async with two_processes(tmp_path) as (first, second):
         async def write(db: Backend, key_id: str) -> None:
             async with db.transaction() as conn:
                 await partitions.ensure(conn, db.dialect, [month])
@@ -293,9 +305,6 @@ async def test_two_writers_make_a_new_month_at_once(tmp_path: Path) -> None:
             "SELECT tableoid::regclass::text AS part, key_id FROM audit_log ORDER BY key_id"
         ) == [{"part": "audit_log_y2034m01", "key_id": "a"},
               {"part": "audit_log_y2034m01", "key_id": "b"}]
-    finally:
-        await first.close()
-        await second.close()
 
 
 @PG
@@ -304,15 +313,10 @@ async def test_a_writer_that_cannot_make_a_month_in_time_stores_its_rows_anyway(
     """While a long read holds the sessions, a new month's partitions cannot be made: the
     write goes on (its rows wait in the DEFAULT partition) and the month is made, rows
     and all, by the next writer of that month."""
-    url = database_url(tmp_path)
-    reader, writer = backend_for(url), backend_for(url)
-    await reader.open()
-    await writer.open()
-    await _root(writer)
     month = 203402
     insert = ("INSERT INTO sessions (tenant_id, source_id, kind, state, content_hash, "
               "setup_time, setup_month) VALUES (1, ?, 'call', 0, '', ?, ?)")
-    try:
+    async with two_processes(tmp_path) as (reader, writer):
         async with reader.transaction() as held:
             await held.fetch_one("SELECT COUNT(*) AS n FROM sessions")
             with caplog.at_level(logging.WARNING, logger=partitions.__name__):
@@ -325,9 +329,6 @@ async def test_a_writer_that_cannot_make_a_month_in_time_stores_its_rows_anyway(
             await partitions.ensure(conn, writer.dialect, [month])
             await conn.execute(insert, ("next", at(month, 2), month))
         assert await _parts(writer, "sessions") == ["sessions_y2034m02"] * 2
-    finally:
-        await reader.close()
-        await writer.close()
 
 
 # --- plans --------------------------------------------------------------------------------

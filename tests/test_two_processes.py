@@ -43,6 +43,12 @@ def batch(k: int) -> list[dict[str, Any]]:
             for n in range(50 * k, 50 * k + SIZE)]
 
 
+def unlimited_key(gateway: Gateway, role: str) -> str:
+    """A new key of `role` with no rate limit, made by the command line."""
+    return gateway.cli("keys", "create", "--role", role, "--rate-limit",
+                       "unlimited").strip().splitlines()[-1]
+
+
 async def send(http: aiohttp.ClientSession, port: int, key: str, k: int) -> Any:
     body = {"jsonrpc": "2.0", "method": "ingest.sessions", "id": k,
             "params": {"records": batch(k)}}
@@ -82,8 +88,7 @@ async def test_overlapping_batches_through_two_processes_store_each_session_once
         tmp_path: Path, engine: str) -> None:
     url = database_url(tmp_path)
     first, second = Gateway(tmp_path, url), Gateway(tmp_path, url)
-    key = first.cli("keys", "create", "--role", "ingest", "--rate-limit",
-                    "unlimited").strip().splitlines()[-1]
+    key = unlimited_key(first, "ingest")
     try:
         await asyncio.gather(first.start(), second.start())
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
@@ -151,10 +156,8 @@ async def test_each_export_runs_once_across_two_processes(tmp_path: Path, engine
     first, second = Gateway(tmp_path, url), Gateway(tmp_path, url)  # one exports folder
     for gateway in (first, second):
         gateway.env["GATEWAY_EXPORTS__LEASE_S"] = str(LEASE_S)
-    ingest = first.cli("keys", "create", "--role", "ingest", "--rate-limit",
-                       "unlimited").strip().splitlines()[-1]
-    admin = first.cli("keys", "create", "--role", "admin", "--rate-limit",
-                      "unlimited").strip().splitlines()[-1]
+    ingest = unlimited_key(first, "ingest")
+    admin = unlimited_key(first, "admin")
     folder = tmp_path / "exports"
     folder.mkdir()
     # the first job's file is a FIFO nobody reads: its first attempt stays running
@@ -249,10 +252,8 @@ async def test_a_key_revoked_through_one_process_is_refused_by_both(
         tmp_path: Path, engine: str) -> None:
     url = database_url(tmp_path)
     first, second = Gateway(tmp_path, url), Gateway(tmp_path, url)
-    admin = first.cli("keys", "create", "--role", "admin", "--rate-limit",
-                      "unlimited").strip().splitlines()[-1]
-    made = [first.cli("keys", "create", "--role", "customer", "--rate-limit",
-                      "unlimited").strip().splitlines()[-1] for _ in range(2)]
+    admin = unlimited_key(first, "admin")
+    made = [unlimited_key(first, "customer") for _ in range(2)]
     # at once where the store announces it; else once the other's cached row expires
     bound = KEY_CACHE_S / 4 if engine == "postgresql" else KEY_CACHE_S + 0.5
     try:

@@ -81,18 +81,16 @@ class StoreGauges:
         self.live, self.jobs = live, jobs
 
     def collect(self) -> Iterator[Metric]:
-        if self.live:
-            live = GaugeMetricFamily("gateway_live_sessions", "Sessions in progress (no end "
-                                     "time yet) in the store, by kind", labels=["kind"])
-            for kind, count in self.live.items():
-                live.add_metric([kind], count)
-            yield live
-        if self.jobs:
-            jobs = GaugeMetricFamily("gateway_export_jobs", "Export jobs kept in the store, "
-                                     "by status", labels=["status"])
-            for status, count in self.jobs.items():
-                jobs.add_metric([status], count)
-            yield jobs
+        for name, text, label, counts in (
+                ("gateway_live_sessions", "Sessions in progress (no end time yet) in the "
+                 "store, by kind", "kind", self.live),
+                ("gateway_export_jobs", "Export jobs kept in the store, by status", "status",
+                 self.jobs)):
+            if counts:
+                family = GaugeMetricFamily(name, text, labels=[label])
+                for value, count in counts.items():
+                    family.add_metric([value], count)
+                yield family
 
     def describe(self) -> list[Metric]:
         return []  # known only once read
