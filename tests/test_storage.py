@@ -1,10 +1,12 @@
-"""The SQLite backend: migrations, WAL, transactions, and cancelled work released; the
-migration of stored rows on both engines; notices between processes on PostgreSQL."""
+"""The SQLite backend: migrations, WAL, transactions, and cancelled work released (at
+shutdown too); the migration of stored rows on both engines; notices between processes on
+PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -236,6 +238,36 @@ async def test_a_cancelled_write_is_interrupted_and_rolled_back(db):
                 await conn.fetch_one(SLOW_QUERY)
     assert await db.fetch_one("SELECT * FROM settings WHERE name = 'c'") is None
     assert await asyncio.wait_for(db.execute("INSERT INTO settings VALUES ('d', '4')"), 2) == 1
+
+
+def connection_threads() -> int:
+    return sum(1 for thread in threading.enumerate()
+               if "_connection_worker_thread" in thread.name and thread.is_alive())
+
+
+async def test_a_write_cancelled_while_the_store_closes_leaves_no_connection_thread(tmp_path):
+    """At shutdown the store may be closing while a cancelled write is rolled back: its
+    writer is replaced then, and every connection is still closed (each has a thread that
+    would keep the process from exiting)."""
+    before = connection_threads()
+    db = backend_for(f"sqlite:///{tmp_path}/store.db")
+    await db.open()
+
+    async def write() -> None:
+        async with db.transaction() as conn:
+            await conn.fetch_one(SLOW_QUERY)
+
+    writing = asyncio.ensure_future(write())
+    await asyncio.sleep(0.1)  # the writer is busy
+    closing = asyncio.ensure_future(db.close())  # waits for the writer's statement
+    await asyncio.sleep(0.1)
+    writing.cancel()
+    await asyncio.wait_for(closing, 5)
+    await asyncio.gather(writing, return_exceptions=True)
+    deadline = time.monotonic() + 2
+    while connection_threads() > before and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert connection_threads() == before
 
 
 def test_database_url_chooses_the_engine(tmp_path):

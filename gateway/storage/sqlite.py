@@ -155,11 +155,12 @@ class SQLiteBackend(Delegating):
 
     async def close(self) -> None:
         self._closing = True
-        if self._background:
+        while self._background:  # work started meanwhile (a rollback) is waited for too
             await asyncio.gather(*self._background, return_exceptions=True)
-        for conn in self._all:
+        # A copy: a connection being replaced meanwhile leaves `_all` as it is closed.
+        conns, self._all = self._all, []
+        for conn in conns:
             await conn.raw.close()
-        self._all.clear()
         self._writer = self._health = None
 
     async def _migrate(self) -> None:
