@@ -10,12 +10,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from gateway.core.errors import Unprocessable
-from gateway.query import run
+from gateway.query import listing, run
 from gateway.query.select import Column, Order, Select
 from gateway.query.zones import format_local, local_time, offsets
 from gateway.storage import finished_calls
+from gateway.storage.attributes import Kind, plain
 from gateway.storage.sources import Filter, Source
 from gateway.storage.sql import Sql, join, matching, starts_with
+from gateway.storage.tenants import ROOT_PATH
 from gateway.web import appkeys
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
@@ -215,3 +217,26 @@ async def test_a_number_prefix_is_found_through_the_index_of_numbers(db: Any) ->
 def test_a_fragment_cannot_be_pasted_as_text() -> None:
     with pytest.raises(TypeError):
         f"{Sql('x = ?', (1,))}"
+
+
+# (id, name, owner) as `_values` columns (kind, name, n): names repeat, so the order of a
+# page rests on the id after the name
+NAMED = [(i, "abc"[i % 3], 1) for i in range(1, 31)]
+KEYED = Kind(_values(NAMED), {"id": plain("v.kind"), "name": plain("v.name", text=True),
+                              "tenfold": plain("(SELECT v.kind * 10)")},
+             tenant="v.n", key="id")
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("limit, offset", [(4, 0), (4, 9), (5, 27), (3, 30)])
+async def test_a_page_found_by_its_keys_first_is_the_same_page(
+        db: Any, descending: bool, limit: int, offset: int) -> None:
+    """A kind with a key is paged by its keys first, then its values are read for the
+    page: the rows, values and order are those of the whole ordered list cut at the page."""
+    whole = sorted(NAMED, key=lambda r: (r[1], r[0]), reverse=descending)
+    expected = [{"id": i, "name": name, "tenfold": 10 * i}
+                for i, name, _ in whole[offset:offset + limit]]
+    asked = listing.Listing(KEYED, ("id", "name", "tenfold"), listing.Viewer(ROOT_PATH),
+                            order=[("name", descending), ("id", descending)],
+                            limit=limit, offset=offset)
+    assert await listing.rows(db, asked) == expected

@@ -173,9 +173,30 @@ def _marked(listing: Listing, row: Row) -> Row:
 
 async def rows(db: Backend, listing: Listing, max_rows: int | None = None) -> list[Row]:
     """The listed rows: a page (`listing.limit`), or at most `max_rows` (more: 422)."""
+    key = listing.kind.key
+    if listing.limit is not None and key is not None and key in listing.fields and \
+            (len(listing.fields) > 1 or listing.sums):
+        return await _found_by_key(db, listing, key)
+    return await _rows(db, listing, max_rows)
+
+
+async def _rows(db: Backend, listing: Listing, max_rows: int | None = None) -> list[Row]:
     bound = listing.limit if max_rows is None else max_rows
     assert bound is not None, "rows held in memory are bounded"
     return [_marked(listing, r) for r in await run.fetch(db, compile_listing(listing), bound)]
+
+
+async def _found_by_key(db: Backend, listing: Listing, key: str) -> list[Row]:
+    """A page found by its records' `key` alone, then their values: the values (subqueries
+    among them) are computed for the page's records only, not for every record skipped
+    on the way to a deep page."""
+    keys = [r[key] for r in await _rows(db, replace(listing, fields=(key,), sums=()))]
+    if not keys:
+        return []
+    found = await _rows(db, replace(listing, conditions=(where(key, "in", *keys),), order=(),
+                                    limit=len(keys), offset=0))
+    by_key = {r[key]: r for r in found}
+    return [by_key[k] for k in keys if k in by_key]  # one removed meanwhile is left out
 
 
 async def total(db: Backend, listing: Listing) -> int:

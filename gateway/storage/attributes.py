@@ -47,6 +47,9 @@ class Kind:
     session: str | None = None
     related: Mapping[str, Related] = field(default_factory=dict)
     always: tuple[Filter, ...] = ()  # what every record of the kind meets
+    # an attribute unique per record: a page is found by it alone first, and the other
+    # values are computed for that page's records only
+    key: str | None = None
 
 
 def plain(expr: str, *needs: str, text: bool = False, tenant: str | None = None) -> Attribute:

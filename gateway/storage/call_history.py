@@ -58,7 +58,8 @@ SESSIONS = Kind(
             "ul.leg_id = u.ref_leg_id WHERE u.session_id = s.id", "u.cost",
             "COALESCE(ul.tenant_id, u.tenant_id)"),
     },
-    always=(Filter(Sql("s.end_time IS NOT NULL AND s.kind IN ('call', 'video')")),))
+    always=(Filter(Sql("s.end_time IS NOT NULL AND s.kind IN ('call', 'video')")),),
+    key="call_session_history_id")
 
 LEG = "l.tenant_id"
 CALLS = Kind(

@@ -36,7 +36,7 @@ SESSIONS = Kind(
     },
     tenant=OWNER, session="s.id",
     related={"participant_user_id": Related("legs p WHERE p.session_id = s.id", "p.user_id")},
-    always=(Filter(Sql("s.kind = 'video' AND s.end_time IS NOT NULL")),))
+    always=(Filter(Sql("s.kind = 'video' AND s.end_time IS NOT NULL")),), key="id")
 
 PARTICIPANTS = Kind(Source("legs l"), {
     "id": plain("l.id"), "session_id": plain("l.session_id"), "position": plain("l.position"),

@@ -98,16 +98,15 @@ def _echo(params: Params) -> dict[str, Any]:
 
 
 async def list_sessions(context: Context, params: Params) -> dict[str, Any]:
-    """A page of ids first (by the sessions' own columns where the order allows: an index
-    serves the default), then the page's owners and minutes."""
+    """A page (found by the sessions' ids first, so an index serves the default order and
+    the owners and minutes are computed for the page only)."""
     descending = params["order_qualify"] == DESC
-    listing = Listing(video.SESSIONS, ("id",), Viewer(context.caller.scope),
+    listing = Listing(video.SESSIONS, _SHOWN, Viewer(context.caller.scope),
                       _conditions(params), [(k, descending) for k in _order_keys(params)],
                       limit=params["page_length"],
                       offset=(params["page"] - 1) * params["page_length"])
     found, total = await page(context.db, listing, True)
-    sessions = await _details(context, [int(r["id"]) for r in found])
-    return {"result": 1, "search": _echo(params), "sessions": [_session(r) for r in sessions],
+    return {"result": 1, "search": _echo(params), "sessions": [_session(r) for r in found],
             "total": total}
 
 
