@@ -9,6 +9,7 @@ the leg it names, else its own (docs/tenancy.md, masking).
 from __future__ import annotations
 
 from gateway.storage.attributes import Kind, Related, plain
+from gateway.storage.sessions import of_session
 from gateway.storage.sources import Filter, Join, Source
 from gateway.storage.sql import Sql
 
@@ -16,10 +17,10 @@ OWNER = "s.tenant_id"
 _INCOMING = "COALESCE(l.incoming, CASE WHEN l.role = 'term' THEN 0 ELSE 1 END)"
 _REMOTE = f"CASE WHEN {_INCOMING} = 1 THEN l.src ELSE l.dst END"
 _LOCAL = f"CASE WHEN {_INCOMING} = 1 THEN l.dst ELSE l.src END"
-_LEGS = "legs l WHERE l.session_id = s.id"
+_LEGS = f"legs l WHERE {of_session('l')}"
 # the first leg: a switched call's originating leg, a video session's first participant
-_FIRST = "f.session_id = s.id AND f.position = (SELECT MIN(m.position) FROM legs m " \
-         "WHERE m.session_id = s.id)"
+_FIRST = f"{of_session('f')} AND f.position = (SELECT MIN(m.position) FROM legs m " \
+         f"WHERE {of_session('m')})"
 
 SESSIONS = Kind(
     Source("sessions s", (
@@ -34,8 +35,8 @@ SESSIONS = Kind(
         "application_id": plain("s.application_id", tenant=OWNER),
         "application_name": plain("a.name", "a", text=True, tenant=OWNER),
         "account_id": plain("s.tenant_id", tenant=OWNER),
-        "user_id": plain("(SELECT l.user_id FROM legs l WHERE l.session_id = s.id AND "
-                         "l.user_id IS NOT NULL ORDER BY l.position LIMIT 1)", tenant=OWNER),
+        "user_id": plain(f"(SELECT l.user_id FROM {_LEGS} AND l.user_id IS NOT NULL "
+                         "ORDER BY l.position LIMIT 1)", tenant=OWNER),
         "initiator_address": plain("s.initiator_address", text=True),
         "media_server_address": plain("s.media_server_address", text=True),
         "log_file_url": plain("s.log_file_url", text=True),

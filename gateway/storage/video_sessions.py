@@ -10,12 +10,13 @@ each rounded up.
 from __future__ import annotations
 
 from gateway.storage.attributes import Kind, Related, plain
+from gateway.storage.sessions import of_session
 from gateway.storage.sources import Filter, Join, Source
 from gateway.storage.sql import Sql
 
 OWNER = "s.tenant_id"
-_OWNER_ID = ("(SELECT o.user_id FROM legs o WHERE o.session_id = s.id ORDER BY o.position, "
-             "o.id LIMIT 1)")
+_OWNER_ID = f"(SELECT o.user_id FROM legs o WHERE {of_session('o')} ORDER BY o.position, o.id " \
+            "LIMIT 1)"
 _MINUTES = "(p.end_time - p.start_time + 59) / 60"  # connected minutes, rounded up
 
 SESSIONS = Kind(
@@ -31,11 +32,11 @@ SESSIONS = Kind(
         "user_id": plain(_OWNER_ID, tenant=OWNER),
         "user_name": plain("u.name", "u", text=True, tenant=OWNER),
         "duration": plain(f"(SELECT COALESCE(SUM({_MINUTES}), 0) FROM legs p WHERE "
-                          "p.session_id = s.id AND p.start_time IS NOT NULL AND "
+                          f"{of_session('p')} AND p.start_time IS NOT NULL AND "
                           "p.end_time IS NOT NULL)"),
     },
     tenant=OWNER, session="s.id",
-    related={"participant_user_id": Related("legs p WHERE p.session_id = s.id", "p.user_id")},
+    related={"participant_user_id": Related(f"legs p WHERE {of_session('p')}", "p.user_id")},
     always=(Filter(Sql("s.kind = 'video' AND s.end_time IS NOT NULL")),), key="id")
 
 PARTICIPANTS = Kind(Source("legs l"), {
