@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from conftest import ENGINES
 from envelopes import error, invalid, not_found, ok
-from test_call_history import RANGE, SESSIONS, ids  # noqa: F401  (the fixture, and its data)
+from test_call_history import RANGE, SESSIONS, ids, leg  # noqa: F401  (the fixture, its data)
 from test_crash import Gateway, database_url  # noqa: F401  (a fixture)
 
 from gateway.web import appkeys
@@ -107,6 +107,45 @@ async def test_the_brief_history_and_the_vendor_route(client: Any, rpc: Any,
         [str(ids["h4"]), "2026-03-02 09:00:00", "300", "", "", "0.00"],
         [str(ids["h2"]), "2026-03-01 12:00:00", "30", "+4930123", "+4930456", "0.00"],
         [str(ids["h1"]), "2026-03-01 10:00:00", "65", "+37052000001", "+37061234567", "0.53"]]
+
+
+def _moved(setup: str, end: str | None) -> dict[str, Any]:
+    """A call whose setup time its end record moves from February into March."""
+    return {"session_id": "mv", "tenant": "root", "setup_time": setup,
+            "start_time": "2026-03-01T00:00:20Z", "end_time": end,
+            "legs": [leg("o", "orig", "+15550001", "+15550002", billsec=60, amount="0.30",
+                         currency="USD", start_time="2026-03-01T00:00:20Z"),
+                     leg("t", "term", "15550001", "15550002")],
+            "records": [{"record_id": 32, "cost": "0.04", "start_time": "2026-03-01T00:00:20Z",
+                         "url": "https://rec.example/32.mp3"}],
+            "resources": [{"resource_usage_id": 42, "resource_type": "ASR", "cost": "0.05",
+                           "used_at": "2026-03-01T00:00:30Z", "ref_leg_id": "o"}]}
+
+
+async def test_a_call_moved_into_another_month_keeps_its_legs_recordings_and_charges(
+        client: Any, rpc: Any, ingest_key: str, keys: dict[str, str]) -> None:
+    for record in (_moved("2026-02-28T23:59:50Z", None),
+                   _moved("2026-03-01T00:00:10Z", "2026-03-01T00:01:20Z")):
+        response = await rpc("ingest.sessions", {"records": [record]}, key=ingest_key)
+        assert response["result"]["accepted"] == 1, response
+    root = keys["root"]
+    listed = await rpc("GetCallHistory", {**RANGE, "remote_number": ["+15550001"],
+                                          "with_calls": True, "with_records": True}, key=root)
+    (session,) = listed["result"]["result"]
+    assert session["start_date"] == "2026-03-01 00:00:10"
+    assert [(c["local_number"], c["remote_number"]) for c in session["calls"]] == [
+        ("+15550002", "+15550001"), ("15550001", "15550002")]
+    assert [r["record_id"] for r in session["records"]] == [32]
+    (charge,) = session["other_resource_usage"]
+    assert (charge["resource_usage_id"], charge["ref_call_id"]) == \
+        (42, session["calls"][0]["call_id"])
+    made = await rpc("GetBriefCallHistory", {**RANGE, "remote_number": ["+15550001"]}, key=root)
+    report_id = made["result"]["history_report_id"]
+    assert (await finished(rpc, root, report_id))["status"] == "completed"
+    status, body = await fetch(client, f"/reports/files/{report_id}", root)
+    assert (status, list(csv.reader(io.StringIO(body.decode(), newline="")))[1:]) == (200, [[
+        str(session["call_session_history_id"]), "2026-03-01 00:00:10", "70", "+15550001",
+        "+15550002", "0.39"]])  # 0.30 for the call, 0.04 for the recording, 0.05 for ASR
 
 
 async def test_reports_list_filter_and_belong_to_their_tenant(client: Any, rpc: Any,

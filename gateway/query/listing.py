@@ -128,7 +128,7 @@ def visible(kind: Kind, viewer: Viewer) -> Filter:
         sql = tenant_within(kind.tenant, viewer.scope) if viewer.tenants is None \
             else tenant_among(kind.tenant, viewer.tenants)
     elif viewer.tenants is None:
-        sql = session_visible(kind.session, viewer.scope)
+        sql = session_visible(viewer.scope, kind.session)
     else:
         sql = any_leg(kind.session, tenant_among("x.tenant_id", viewer.tenants))
     return Filter(sql)

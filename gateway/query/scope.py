@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from gateway.storage import leg_paths
+from gateway.storage.sessions import SESSION, SessionKey
 from gateway.storage.sql import FALSE, TRUE, Sql, one_of, when
 from gateway.storage.tenants import ROOT_PATH
 
@@ -28,17 +29,17 @@ def tenant_among(column: str, tenant_ids: Sequence[int]) -> Sql:
     return one_of(Sql(column), list(tenant_ids)) if tenant_ids else FALSE
 
 
-def any_leg(session_id: str, condition: Sql) -> Sql:
-    """Some leg `x` of the session `session_id` meets `condition` (on `x.tenant_id`)."""
+def any_leg(session: SessionKey, condition: Sql) -> Sql:
+    """Some leg `x` of the session `session` meets `condition` (on `x.tenant_id`)."""
     if condition is TRUE:
         return TRUE  # every session has a leg
-    return Sql(f"EXISTS (SELECT 1 FROM legs x WHERE x.session_id = {session_id} "
+    return Sql(f"EXISTS (SELECT 1 FROM legs x WHERE {session.rows('x')} "
                f"AND {condition.text})", condition.params)
 
 
-def session_visible(session_id: str, scope: str) -> Sql:
-    """The session `session_id` has a leg in the subtree `scope`."""
-    return any_leg(session_id, tenant_within("x.tenant_id", scope))
+def session_visible(scope: str, session: SessionKey = SESSION) -> Sql:
+    """The session (by default the session `s`) has a leg in the subtree `scope`."""
+    return any_leg(session, tenant_within("x.tenant_id", scope))
 
 
 def paths_within(paths: str, scope: str) -> Sql:

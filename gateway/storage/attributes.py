@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from gateway.storage.sessions import SessionKey
 from gateway.storage.sources import Filter, Source
 from gateway.storage.sql import Sql
 
@@ -38,13 +39,13 @@ class Related:
 class Kind:
     """A kind of record: where it is read, its attributes, and how a caller sees it.
 
-    A record is in scope when its `tenant` is (`session`: when any leg of the session
-    whose id that expression gives is)."""
+    A record is in scope when its `tenant` is (`session`: when any leg of that session
+    is)."""
 
     source: Source
     attributes: Mapping[str, Attribute]
     tenant: str
-    session: str | None = None
+    session: SessionKey | None = None
     related: Mapping[str, Related] = field(default_factory=dict)
     always: tuple[Filter, ...] = ()  # what every record of the kind meets
     # an attribute unique per record: a page is found by it alone first, and the other

@@ -9,7 +9,7 @@ the leg it names, else its own (docs/tenancy.md, masking).
 from __future__ import annotations
 
 from gateway.storage.attributes import Kind, Related, plain
-from gateway.storage.sessions import of_session
+from gateway.storage.sessions import SESSION, key_of, of_session
 from gateway.storage.sources import Filter, Join, Source
 from gateway.storage.sql import Sql
 
@@ -18,6 +18,8 @@ _INCOMING = "COALESCE(l.incoming, CASE WHEN l.role = 'term' THEN 0 ELSE 1 END)"
 _REMOTE = f"CASE WHEN {_INCOMING} = 1 THEN l.src ELSE l.dst END"
 _LOCAL = f"CASE WHEN {_INCOMING} = 1 THEN l.dst ELSE l.src END"
 _LEGS = f"legs l WHERE {of_session('l')}"
+# the leg a resource usage `u` names (its session's, by the session's whole key)
+_USED_BY = f"{key_of('u', 'tenant_id').rows('ul')} AND ul.leg_id = u.ref_leg_id"
 # the first leg: a switched call's originating leg, a video session's first participant
 _FIRST = f"{of_session('f')} AND f.position = (SELECT MIN(m.position) FROM legs m " \
          f"WHERE {of_session('m')})"
@@ -48,15 +50,16 @@ SESSIONS = Kind(
         "first_amount": plain("f.amount", "f", tenant="f.tenant_id"),
         "first_currency": plain("f.currency", "f", text=True, tenant="f.tenant_id"),
     },
-    tenant=OWNER, session="s.id",
+    tenant=OWNER, session=SESSION,
     related={
         "leg_user_id": Related(_LEGS, "l.user_id"),
         "leg_remote_number": Related(_LEGS, _REMOTE),
         "leg_local_number": Related(_LEGS, _LOCAL),
-        "records_cost": Related("records r WHERE r.session_id = s.id", "r.cost", "r.tenant_id"),
+        "records_cost": Related(f"records r WHERE {of_session('r', 'tenant_id')}", "r.cost",
+                                "r.tenant_id"),
         "resources_cost": Related(
-            "resource_usage u LEFT JOIN legs ul ON ul.session_id = u.session_id AND "
-            "ul.leg_id = u.ref_leg_id WHERE u.session_id = s.id", "u.cost",
+            f"resource_usage u LEFT JOIN legs ul ON {_USED_BY} "
+            f"WHERE {of_session('u', 'tenant_id')}", "u.cost",
             "COALESCE(ul.tenant_id, u.tenant_id)"),
     },
     always=(Filter(Sql("s.end_time IS NOT NULL AND s.kind IN ('call', 'video')")),),
@@ -64,7 +67,7 @@ SESSIONS = Kind(
 
 LEG = "l.tenant_id"
 CALLS = Kind(
-    Source("legs l JOIN sessions s ON s.id = l.session_id"),
+    Source(f"legs l JOIN sessions s ON {of_session('l')}"),
     {
         "call_id": plain("l.id"),
         "session_id": plain("l.session_id"),
@@ -83,7 +86,7 @@ CALLS = Kind(
         "media_server_address": plain("s.media_server_address", text=True),
         "custom_data": plain("s.custom_data", text=True),
     },
-    tenant=LEG, session="l.session_id")
+    tenant=LEG, session=key_of("l"))
 
 RECORDS = Kind(
     Source("records r"),
@@ -99,12 +102,12 @@ RECORDS = Kind(
         "transcription_url": plain("r.transcription_url", text=True),
         "transcription_status": plain("r.transcription_status", text=True),
     },
-    tenant="r.tenant_id", session="r.session_id")
+    tenant="r.tenant_id", session=key_of("r", "tenant_id"))
 
 _CHARGED = "COALESCE(ul.tenant_id, u.tenant_id)"
 RESOURCES = Kind(
     Source("resource_usage u", (Join("ul", Sql(
-        "LEFT JOIN legs ul ON ul.session_id = u.session_id AND ul.leg_id = u.ref_leg_id")),)),
+        f"LEFT JOIN legs ul ON {_USED_BY}")),)),
     {
         "resource_usage_id": plain("u.id"),
         "session_id": plain("u.session_id"),
@@ -116,4 +119,4 @@ RESOURCES = Kind(
         "unit": plain("u.unit", text=True),
         "ref_call_id": plain("ul.id", "ul"),
     },
-    tenant="u.tenant_id", session="u.session_id")
+    tenant="u.tenant_id", session=key_of("u", "tenant_id"))

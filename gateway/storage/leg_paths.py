@@ -19,7 +19,7 @@ from gateway.storage.sessions import of_session
 SEPARATOR = "|"
 _PATHS = ("SELECT x.session_id, s.tenant_id, s.setup_month, t.path "
           "FROM legs x JOIN tenants t ON t.id = x.tenant_id "
-          "JOIN sessions s ON s.id = x.session_id "
+          f"JOIN sessions s ON {of_session('x')} "
           "WHERE s.kind = 'call' AND s.end_time IS NOT NULL AND {where}")
 CHUNK = 1000  # session ids per statement
 REBUILD_IDS = 50_000  # session ids per statement of a refill

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from gateway.storage.backend import Connection, Row
@@ -31,12 +32,37 @@ LEG_KEY = ("owner_id", "setup_month", "session_id", "leg_id")
 ATTACHMENT_KEY = ("tenant_id", "setup_month", "id")
 
 
-def of_session(alias: str) -> str:
-    """The rows of `alias` (legs, leg paths) that belong to the session `s`: by its id, and
-    by its owner and month, which they share with it (`LEG_KEY`), so that a join reads
-    the session's month alone on PostgreSQL (partitions.py) and finds its rows by key."""
-    return (f"{alias}.session_id = s.id AND {alias}.owner_id = s.tenant_id "
-            f"AND {alias}.setup_month = s.setup_month")
+@dataclass(frozen=True)
+class SessionKey:
+    """The columns naming one session in a query: its id, its owner's tenant and its month.
+    Legs, leg paths, recordings and resource usages carry all three (`LEG_KEY`,
+    `ATTACHMENT_KEY`), so a join on the three reads the session's month alone on
+    PostgreSQL (partitions.py), finds its rows by key, and stays on one node when the
+    tables are distributed by the owner (docs/scaling.md)."""
+
+    id: str
+    owner: str
+    month: str
+
+    def rows(self, alias: str, owner: str = "owner_id") -> str:
+        """The rows of `alias` (legs and leg paths; recordings and resource usages with
+        `owner="tenant_id"`) that belong to this session."""
+        return (f"{alias}.session_id = {self.id} AND {alias}.{owner} = {self.owner} "
+                f"AND {alias}.setup_month = {self.month}")
+
+
+SESSION = SessionKey("s.id", "s.tenant_id", "s.setup_month")  # the session `s` itself
+
+
+def key_of(alias: str, owner: str = "owner_id") -> SessionKey:
+    """The session of the row `alias` (a leg; a recording or resource usage with
+    `owner="tenant_id"`)."""
+    return SessionKey(f"{alias}.session_id", f"{alias}.{owner}", f"{alias}.setup_month")
+
+
+def of_session(alias: str, owner: str = "owner_id") -> str:
+    """The rows of `alias` that belong to the session `s` (`SessionKey.rows`)."""
+    return SESSION.rows(alias, owner)
 
 
 # How a report joins a session `s` to its legs: the originating one (a call has exactly

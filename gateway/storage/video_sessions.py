@@ -10,7 +10,7 @@ each rounded up.
 from __future__ import annotations
 
 from gateway.storage.attributes import Kind, Related, plain
-from gateway.storage.sessions import of_session
+from gateway.storage.sessions import SESSION, key_of, of_session
 from gateway.storage.sources import Filter, Join, Source
 from gateway.storage.sql import Sql
 
@@ -35,7 +35,7 @@ SESSIONS = Kind(
                           f"{of_session('p')} AND p.start_time IS NOT NULL AND "
                           "p.end_time IS NOT NULL)"),
     },
-    tenant=OWNER, session="s.id",
+    tenant=OWNER, session=SESSION,
     related={"participant_user_id": Related(f"legs p WHERE {of_session('p')}", "p.user_id")},
     always=(Filter(Sql("s.kind = 'video' AND s.end_time IS NOT NULL")),), key="id")
 
@@ -46,10 +46,10 @@ PARTICIPANTS = Kind(Source("legs l"), {
     "user_ref": plain("l.user_ref", text=True), "name": plain("l.name", text=True),
     "participant_role": plain("l.participant_role", text=True), "ip": plain("l.ip", text=True),
     "agent": plain("l.agent", text=True),
-}, tenant="l.tenant_id", session="l.session_id")
+}, tenant="l.tenant_id", session=key_of("l"))
 
 RECORDINGS = Kind(Source("records r"), {
     "id": plain("r.id"), "session_id": plain("r.session_id"), "url": plain("r.url", text=True),
     "duration": plain("r.duration"), "start_time": plain("r.start_time"),
     "file_size": plain("r.file_size"),
-}, tenant="r.tenant_id", session="r.session_id")
+}, tenant="r.tenant_id", session=key_of("r", "tenant_id"))

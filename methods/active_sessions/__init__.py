@@ -54,7 +54,7 @@ def select(params: Params, catalogue: dict[str, Any], deck: int | None, scope: s
     singular = [c for c in fields if not c.is_measure]
     order = [Order(catalogue[o.removeprefix("-")], o.startswith("-")) for o in params["order"]]
     order += [Order(c) for c in singular]  # then by the singular fields, ascending
-    where = [live.LIVE_CALLS, Filter(session_visible("s.id", scope))]
+    where = [live.LIVE_CALLS, Filter(session_visible(scope))]
     for name, values in params["filters"].items():
         column = catalogue[name]
         where.append(Filter(one_of(column.expr, values), column.needs))
