@@ -5,13 +5,18 @@ batches of 1000 sessions, one transaction per batch. The raw rows are the very r
 ingest run wrote, read back, deleted and written again.
 
     python bench/ingest_throughput.py [--quick] [--sessions 20000] [--runs 3] [--senders 1]
-        [--engine sqlite|postgresql|both] [--postgres DSN]
+        [--engine sqlite|postgresql|both] [--postgres DSN] [--updates]
 
 Without --postgres, a throwaway PostgreSQL cluster is started when the server binaries
 are installed (as the tests do); otherwise only SQLite is measured (`--engine sqlite`:
 SQLite only). --quick: 5,000 sessions a run (a few seconds an engine). The ingest path is
 called in-process (no HTTP), so the figure is the store's: validation, state rules,
 references, destinations and the audit log.
+
+--updates (PostgreSQL) times instead the records that end calls stored while set up, in a
+store holding two years of months' partitions more than its current ones (as retention
+keeps them) against the same store without them: how much the months a statement could
+read cost the update path.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from gateway.core.config import load_config  # noqa: E402
+from gateway.storage import partitions  # noqa: E402
 from gateway.storage.inserts import insert_rows  # noqa: E402
 from gateway.tools.commands import as_root  # noqa: E402
 from methods.context import Context  # noqa: E402
@@ -43,6 +49,7 @@ BASELINE = {"sqlite": "multi-row INSERT", "postgresql": "COPY"}
 # SQLite; PostgreSQL's target is absolute (5,000 sessions/s), no ratio.
 TARGET = {"sqlite": 0.5}
 ENGINE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+MORE_MONTHS = 24  # --updates: two years of months' partitions, as retention keeps them
 
 
 def record(i: int) -> dict[str, Any]:
@@ -59,6 +66,36 @@ def record(i: int) -> dict[str, Any]:
                       "client": {"id": 900, "name": "Carrier"},
                       "account": {"id": 9000, "name": "trunk"}, "billsec": 175,
                       "disposition": "ANSWERED", "amount": "0.0100", "currency": "EUR"}]}
+
+
+def set_up(i: int) -> dict[str, Any]:
+    """`record(i)` while it is set up: not answered, not ended, no figures yet."""
+    call = record(i)
+    legs = [{k: v for k, v in leg.items() if k not in ("billsec", "real_billsec", "disposition")}
+            for leg in call["legs"]]
+    return {**{k: v for k, v in call.items() if k not in ("start_time", "end_time")},
+            "legs": legs}
+
+
+async def through_updates(database: str, total: int, more_months: int) -> float:
+    """Ended records per second through `ingest.sessions`, each ending a call stored while
+    set up, the store holding `more_months` months' partitions more than its own."""
+    config = load_config(environ={}, overrides={"database": database}, search_default=False)
+    rates: list[float] = []
+
+    async def work(context: Context) -> None:
+        if more_months:
+            async with context.db.transaction() as conn:
+                await partitions.ensure(conn, context.db.dialect, [
+                    (2024 + n // 12) * 100 + n % 12 + 1 for n in range(more_months)])
+        for made in (set_up, record):
+            started = time.perf_counter()
+            for first in range(0, total, BATCH):
+                result = await ingest(context, [made(i) for i in range(first, first + BATCH)])
+                assert result["accepted"] == BATCH, result["rejected"][:1]
+            rates.append(total / (time.perf_counter() - started))
+    await as_root(config, work)
+    return rates[-1]
 
 
 async def through_ingest(context: Context, total: int, senders: int) -> float:
@@ -176,6 +213,29 @@ async def measure(database: str, total: int, senders: int) -> tuple[float, float
     return rates["ingest"], rates["raw"]
 
 
+def updates(dsn: str, total: int, runs: int) -> Figure:
+    """The update path's rate with MORE_MONTHS months' partitions more, against none, the
+    two run in turn."""
+    from pg_cluster import Databases
+
+    databases = Databases(dsn)
+    rates: dict[int, list[float]] = {0: [], MORE_MONTHS: []}
+    try:
+        for _ in range(runs):
+            for months, found in rates.items():
+                found.append(asyncio.run(through_updates(
+                    databases.dsn(databases.create()), total, months)))
+    finally:
+        databases.close()
+    more, none = rates[MORE_MONTHS], rates[0]
+    print(f"ended updates {statistics.median(more):8.0f}/s ({min(more):.0f}-{max(more):.0f}) "
+          f"with {MORE_MONTHS} months' partitions more, {statistics.median(none):8.0f}/s "
+          f"({min(none):.0f}-{max(none):.0f}) without")
+    return Figure("ingest", f"PostgreSQL: ended records of calls set up, batches of {BATCH}, "
+                  f"{MORE_MONTHS} months' partitions more", "sessions/s", tuple(more),
+                  "without them", tuple(none), higher_is_better=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5,000 sessions a run")
@@ -187,9 +247,14 @@ def main() -> None:
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both",
                         help="both: SQLite, and PostgreSQL when available (the default)")
     parser.add_argument("--postgres", help="a PostgreSQL server DSN (a database is created)")
+    parser.add_argument("--updates", action="store_true",
+                        help=f"PostgreSQL: ended records of calls stored while set up, with "
+                        f"{MORE_MONTHS} months' partitions more against none")
     args = parser.parse_args()
     if args.sessions is None:
         args.sessions = 5_000 if args.quick else 20_000
+    if args.updates:
+        args.engine = "postgresql"
     engines: list[tuple[str, Any]] = [("sqlite", None)] if args.engine != "postgresql" else []
     cluster = None
     admin_dsn = args.postgres
@@ -208,7 +273,7 @@ def main() -> None:
     try:
         print(f"{args.sessions} sessions (2 legs each) in batches of {BATCH} from "
               f"{args.senders} sender(s), {args.runs} runs, median (min-max)")
-        for name, dsn in engines:
+        for name, dsn in engines if not args.updates else ():
             ingest_rates, raw_rates = [], []
             for run in range(args.runs):
                 with tempfile.TemporaryDirectory() as tmp:
@@ -231,6 +296,8 @@ def main() -> None:
                 f"{args.senders} sender(s)", "sessions/s", tuple(ingest_rates),
                 BASELINE[name], tuple(raw_rates), higher_is_better=True,
                 target=TARGET.get(name)))
+        if args.updates:
+            figures.append(updates(engines[0][1], args.sessions, args.runs))
     finally:
         if cluster is not None:
             cluster.stop()

@@ -9,7 +9,7 @@ the leg it names, else its own (docs/tenancy.md, masking).
 from __future__ import annotations
 
 from gateway.storage.attributes import Kind, Related, plain
-from gateway.storage.sessions import SESSION, key_of, of_session
+from gateway.storage.sessions import SESSION, key_of, of_session, session_of
 from gateway.storage.sources import Filter, Join, Source
 from gateway.storage.sql import Sql
 
@@ -55,11 +55,11 @@ SESSIONS = Kind(
         "leg_user_id": Related(_LEGS, "l.user_id"),
         "leg_remote_number": Related(_LEGS, _REMOTE),
         "leg_local_number": Related(_LEGS, _LOCAL),
-        "records_cost": Related(f"records r WHERE {of_session('r', 'tenant_id')}", "r.cost",
+        "records_cost": Related(f"records r WHERE {of_session('r', None)}", "r.cost",
                                 "r.tenant_id"),
         "resources_cost": Related(
             f"resource_usage u LEFT JOIN legs ul ON {_USED_BY} "
-            f"WHERE {of_session('u', 'tenant_id')}", "u.cost",
+            f"WHERE {of_session('u', None)}", "u.cost",
             "COALESCE(ul.tenant_id, u.tenant_id)"),
     },
     always=(Filter(Sql("s.end_time IS NOT NULL AND s.kind IN ('call', 'video')")),),
@@ -67,7 +67,7 @@ SESSIONS = Kind(
 
 LEG = "l.tenant_id"
 CALLS = Kind(
-    Source(f"legs l JOIN sessions s ON {of_session('l')}"),
+    Source(f"legs l JOIN sessions s ON {session_of('l')}"),
     {
         "call_id": plain("l.id"),
         "session_id": plain("l.session_id"),

@@ -14,12 +14,12 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from gateway.storage.backend import Connection
-from gateway.storage.sessions import of_session
+from gateway.storage.sessions import of_session, session_of
 
 SEPARATOR = "|"
 _PATHS = ("SELECT x.session_id, s.tenant_id, s.setup_month, t.path "
           "FROM legs x JOIN tenants t ON t.id = x.tenant_id "
-          f"JOIN sessions s ON {of_session('x')} "
+          f"JOIN sessions s ON {session_of('x')} "
           "WHERE s.kind = 'call' AND s.end_time IS NOT NULL AND {where}")
 CHUNK = 1000  # session ids per statement
 REBUILD_IDS = 50_000  # session ids per statement of a refill

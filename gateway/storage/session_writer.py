@@ -9,7 +9,7 @@ later state are updated by one statement run for every row.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from gateway.storage import partitions, sessions
 from gateway.storage.backend import Connection
@@ -96,31 +96,41 @@ async def insert(conn: Connection, dialect: Dialect,
     return ids
 
 
-# The tables whose rows follow their session's partition key.
-_MOVED = ("legs", "session_leg_paths", "records", "resource_usage")
+# The tables whose rows follow their session's partition key, and the owner column they
+# are found by besides the session id and month (`sessions.SessionKey`).
+_MOVED: dict[str, str | None] = {"legs": "owner_id", "session_leg_paths": "owner_id",
+                                 "records": None, "resource_usage": None}
 
 
 async def replace(conn: Connection, dialect: Dialect, rows: Sequence[tuple[int, SessionRows]],
-                  moved: Sequence[int] = ()) -> None:
+                  moved: Mapping[int, int] | None = None) -> None:
     """Replace stored sessions (session id, rows) by a later state: their values, their
     legs (those the newer record leaves out are deleted), recordings and resource
-    usages. `moved`: those of them whose setup time changed month, whose rows move with
-    it first (to the partition of their new month)."""
+    usages. `moved`: the month each of them whose setup time changed month is stored in;
+    their rows move with them first (to the partition of the new month). Every statement
+    names a session by its id and month (and its legs' owner: `sessions.GIVEN`), so that
+    it reads that month's partition alone."""
     if not rows:
         return
+    moved = moved or {}
     await partitions.ensure(conn, dialect, {r.month for _, r in rows})
     rows = sorted(rows, key=lambda row: row[0])  # concurrent batches lock in one order
     months = {session_id: r.month for session_id, r in rows}
-    for table in _MOVED if moved else ():
-        await conn.executemany(f"UPDATE {table} SET setup_month = ? WHERE session_id = ?",
-                               [(months[session_id], session_id) for session_id in moved])
-    await conn.executemany(sessions.UPDATE, [(*r.session, session_id) for session_id, r in rows])
+    owners = {session_id: r.key[0] for session_id, r in rows}
+    for table, owner in _MOVED.items() if moved else ():
+        await conn.executemany(
+            f"UPDATE {table} SET setup_month = ? WHERE {sessions.GIVEN.rows(table, owner)}",
+            [(months[session_id], session_id, month) + ((owners[session_id],) if owner else ())
+             for session_id, month in moved.items()])
+    await conn.executemany(sessions.UPDATE, [
+        (*r.session, session_id, moved.get(session_id, r.month)) for session_id, r in rows])
     by_count: dict[int, list[tuple[object, ...]]] = {}
     for session_id, r in rows:
         kept = [leg[0] for leg in r.legs]
-        by_count.setdefault(len(kept), []).append((session_id, *kept))
+        by_count.setdefault(len(kept), []).append(
+            (session_id, months[session_id], owners[session_id], *kept))
     for count, params in by_count.items():
-        await conn.executemany("DELETE FROM legs WHERE session_id = ?" + (
+        await conn.executemany(f"DELETE FROM legs WHERE {sessions.GIVEN.rows('legs')}" + (
             f" AND leg_id NOT IN {marks(count)}" if count else ""), params)
     await conn.insert_many("legs", _LEG_COLUMNS,
                            [(session_id, *leg) for session_id, r in rows for leg in r.legs],

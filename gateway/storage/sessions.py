@@ -35,23 +35,29 @@ ATTACHMENT_KEY = ("tenant_id", "setup_month", "id")
 @dataclass(frozen=True)
 class SessionKey:
     """The columns naming one session in a query: its id, its owner's tenant and its month.
-    Legs, leg paths, recordings and resource usages carry all three (`LEG_KEY`,
-    `ATTACHMENT_KEY`), so a join on the three reads the session's month alone on
-    PostgreSQL (partitions.py), finds its rows by key, and stays on one node when the
-    tables are distributed by the owner (docs/scaling.md)."""
+
+    Legs and leg paths are found by all three, the leading columns of their key index
+    (`LEG_KEY`), so that a join reads the session's month alone on PostgreSQL
+    (partitions.py) and stays on one node when the tables are distributed by the owner
+    (docs/scaling.md). Sessions, recordings and resource usages are found by the id and
+    the month only (`owner=None`): given the owner too, the planners read them through
+    the index of (owner, month, ...) instead, that is every row of the owner's month
+    (SQLite always; PostgreSQL without statistics or in a generic plan)."""
 
     id: str
     owner: str
     month: str
 
-    def rows(self, alias: str, owner: str = "owner_id") -> str:
-        """The rows of `alias` (legs and leg paths; recordings and resource usages with
-        `owner="tenant_id"`) that belong to this session."""
-        return (f"{alias}.session_id = {self.id} AND {alias}.{owner} = {self.owner} "
-                f"AND {alias}.setup_month = {self.month}")
+    def rows(self, alias: str, owner: str | None = "owner_id") -> str:
+        """The rows of `alias` that belong to this session: legs and leg paths by the
+        id, the owner (their `owner`) and the month; with `owner=None`, by the id
+        (`alias`'s `session_id`) and the month."""
+        found = f"{alias}.session_id = {self.id} AND {alias}.setup_month = {self.month}"
+        return found if owner is None else f"{found} AND {alias}.{owner} = {self.owner}"
 
 
 SESSION = SessionKey("s.id", "s.tenant_id", "s.setup_month")  # the session `s` itself
+GIVEN = SessionKey("?", "?", "?")  # a session given as parameters: id, month, owner
 
 
 def key_of(alias: str, owner: str = "owner_id") -> SessionKey:
@@ -60,9 +66,15 @@ def key_of(alias: str, owner: str = "owner_id") -> SessionKey:
     return SessionKey(f"{alias}.session_id", f"{alias}.{owner}", f"{alias}.setup_month")
 
 
-def of_session(alias: str, owner: str = "owner_id") -> str:
+def of_session(alias: str, owner: str | None = "owner_id") -> str:
     """The rows of `alias` that belong to the session `s` (`SessionKey.rows`)."""
     return SESSION.rows(alias, owner)
+
+
+def session_of(alias: str) -> str:
+    """The session `s` of the row `alias` (a leg): by its id and month (its primary key
+    leads with the id)."""
+    return f"s.id = {alias}.session_id AND s.setup_month = {alias}.setup_month"
 
 
 # How a report joins a session `s` to its legs: the originating one (a call has exactly
@@ -100,7 +112,7 @@ async def find_many(conn: Connection, tenant_id: int, source_ids: Sequence[str])
 INSERT_COLUMNS = ("tenant_id", "source_id", *SESSION_COLUMNS)
 UPDATE = "UPDATE sessions SET " + ", ".join(
     f"{c} = COALESCE(?, {c})" if c in KEPT_WHEN_ABSENT else f"{c} = ?"
-    for c in SESSION_COLUMNS) + " WHERE id = ?"
+    for c in SESSION_COLUMNS) + " WHERE id = ? AND setup_month = ?"
 
 
 async def set_hash(conn: Connection, session_id: int, content_hash: str) -> None:

@@ -62,7 +62,8 @@ class SessionWriter(Writer):
         self._references = references.Changes()
         self._new: dict[Key, SessionRows] = {}
         self._replaced: dict[Key, tuple[int, SessionRows]] = {}
-        self._moved: list[int] = []  # replaced sessions whose setup time changed month
+        # replaced sessions whose setup time changed month -> the month they are stored in
+        self._moved: dict[int, int] = {}
         # (table, id) of a recording or resource usage -> the session storing it (as read
         # ahead), and -> the key of the record of this batch that names it
         self._attachment_owners: dict[tuple[str, int], int] = {}
@@ -147,7 +148,7 @@ class SessionWriter(Writer):
         else:
             self._replaced[key] = (session_id, rows)
             if existing is not None and existing["setup_month"] != rows.month:
-                self._moved.append(session_id)
+                self._moved[session_id] = int(existing["setup_month"])
             if rows.state == ENDED:
                 self._ended.add(session_id)
         return True
@@ -167,7 +168,7 @@ class SessionWriter(Writer):
         ids = await session_writer.insert(conn, self.batch.dialect, list(new.values()))
         self._ended.update(ids[key] for key, rows in new.items() if rows.state == ENDED)
         replaced, self._replaced = self._replaced, {}
-        moved, self._moved = self._moved, []
+        moved, self._moved = self._moved, {}
         await session_writer.replace(conn, self.batch.dialect, list(replaced.values()), moved)
         # what the batch claimed is stored now: later checks read the store again
         self._claimed.clear()
