@@ -24,7 +24,7 @@ from gateway.query.listing import Listing, Viewer, compile_listing
 from gateway.query.select import compile_select
 from gateway.storage import Backend, backend_for, call_history, sessions, video_sessions
 from gateway.storage.attributes import Kind
-from gateway.storage.session_writer import _MOVED
+from gateway.storage.session_writer import DROP_LEGS, MOVES
 
 KINDS = {"call history": call_history.SESSIONS, "calls": call_history.CALLS,
          "records": call_history.RECORDS, "resources": call_history.RESOURCES,
@@ -61,15 +61,9 @@ async def test_a_listing_reads_a_sessions_rows_by_the_session(sqlite: Backend,
 
 
 def writer_statements() -> dict[str, str]:
-    """The writer's statements that name one session, as `session_writer.replace` runs
-    them."""
-    out = {"session": sessions.UPDATE,
-           "its legs": f"DELETE FROM legs WHERE {sessions.GIVEN.rows('legs')} "
-                       "AND leg_id NOT IN (?, ?)"}
-    for table, owner in _MOVED.items():
-        out[f"{table}, moved"] = (f"UPDATE {table} SET setup_month = ? "
-                                  f"WHERE {sessions.GIVEN.rows(table, owner)}")
-    return out
+    """The statements of `session_writer.replace` that name one session."""
+    return {"session": sessions.UPDATE, "its legs": f"{DROP_LEGS} AND leg_id NOT IN (?, ?)",
+            **{f"{table}, moved": sql for table, sql in MOVES.items()}}
 
 
 @pytest.mark.parametrize("name", sorted(writer_statements()))

@@ -100,6 +100,11 @@ async def insert(conn: Connection, dialect: Dialect,
 # are found by besides the session id and month (`sessions.SessionKey`).
 _MOVED: dict[str, str | None] = {"legs": "owner_id", "session_leg_paths": "owner_id",
                                  "records": None, "resource_usage": None}
+# The statements of `replace` that name one session (tests/test_session_joins.py reads
+# their plans): each table's move to another month, and the deletion of legs.
+MOVES = {table: f"UPDATE {table} SET setup_month = ? WHERE {sessions.GIVEN.rows(table, owner)}"
+         for table, owner in _MOVED.items()}
+DROP_LEGS = f"DELETE FROM legs WHERE {sessions.GIVEN.rows('legs')}"
 
 
 async def replace(conn: Connection, dialect: Dialect, rows: Sequence[tuple[int, SessionRows]],
@@ -118,10 +123,9 @@ async def replace(conn: Connection, dialect: Dialect, rows: Sequence[tuple[int, 
     months = {session_id: r.month for session_id, r in rows}
     owners = {session_id: r.key[0] for session_id, r in rows}
     for table, owner in _MOVED.items() if moved else ():
-        await conn.executemany(
-            f"UPDATE {table} SET setup_month = ? WHERE {sessions.GIVEN.rows(table, owner)}",
-            [(months[session_id], session_id, month) + ((owners[session_id],) if owner else ())
-             for session_id, month in moved.items()])
+        await conn.executemany(MOVES[table], [
+            (months[session_id], session_id, month) + ((owners[session_id],) if owner else ())
+            for session_id, month in moved.items()])
     await conn.executemany(sessions.UPDATE, [
         (*r.session, session_id, moved.get(session_id, r.month)) for session_id, r in rows])
     by_count: dict[int, list[tuple[object, ...]]] = {}
@@ -130,7 +134,7 @@ async def replace(conn: Connection, dialect: Dialect, rows: Sequence[tuple[int, 
         by_count.setdefault(len(kept), []).append(
             (session_id, months[session_id], owners[session_id], *kept))
     for count, params in by_count.items():
-        await conn.executemany(f"DELETE FROM legs WHERE {sessions.GIVEN.rows('legs')}" + (
+        await conn.executemany(DROP_LEGS + (
             f" AND leg_id NOT IN {marks(count)}" if count else ""), params)
     await conn.insert_many("legs", _LEG_COLUMNS,
                            [(session_id, *leg) for session_id, r in rows for leg in r.legs],
