@@ -1,8 +1,9 @@
 """The large tables partitioned by month on PostgreSQL (migration 0015, docs/scaling.md):
 the schema rules a distributed store (Citus) needs, read from the catalog; each row in
 its month's partition; a month made while its rows wait in the DEFAULT partition, by two
-writers at once, or late; plans of one day that read one month; and retention, which
-takes exactly the months before one out of every report, on both engines."""
+writers at once, or late; batches of two processes updating the same calls at once; plans
+of one day that read one month; and retention, which takes exactly the months before one
+out of every report, on both engines."""
 
 from __future__ import annotations
 
@@ -21,9 +22,12 @@ from conftest import ENGINES, database_url, make_config
 
 from gateway.__main__ import _parser
 from gateway.query import run as query_run
-from gateway.storage import Backend, backend_for, migrations, partitions
+from gateway.storage import Backend, WriteConflict, backend_for, migrations, partitions, sessions
 from gateway.storage.partitions import LARGE, NAMES
+from gateway.storage.session_rows import ENDED
 from gateway.tools import retention
+from gateway.tools.commands import as_root
+from methods.ingest.sessions import ingest
 from gateway.web import appkeys
 
 PG = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
@@ -329,6 +333,110 @@ async def test_a_writer_that_cannot_make_a_month_in_time_stores_its_rows_anyway(
             await partitions.ensure(conn, writer.dialect, [month])
             await conn.execute(insert, ("next", at(month, 2), month))
         assert await _parts(writer, "sessions") == ["sessions_y2034m02"] * 2
+
+
+@PG
+@pytest.mark.parametrize("moved", [False, True])
+async def test_a_session_read_to_be_updated_waits_for_the_batch_updating_it(
+        tmp_path: Path, moved: bool) -> None:
+    """The writer reads the stored sessions it may update with `Dialect.lock_rows`: a
+    second batch reading one of them waits until the first commits, then reads it as
+    the first left it, or fails as a write conflict (which `ingest.sessions` runs again)
+    when the first moved it to another month."""
+    month, later = 203403, 203404
+    async with two_processes(tmp_path) as (first, second):
+        async with first.transaction() as conn:
+            await partitions.ensure(conn, first.dialect, [month, later])
+            await conn.execute("INSERT INTO sessions (tenant_id, source_id, kind, state, "
+                               "content_hash, setup_time, setup_month) "
+                               "VALUES (1, 'held', 'call', 0, '', ?, ?)", (at(month, 1), month))
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def update() -> None:
+            async with first.transaction() as conn:
+                assert await sessions.find(conn, 1, "held", first.dialect.lock_rows)
+                await conn.execute("UPDATE sessions SET seq = 7, setup_month = ? "
+                                   "WHERE tenant_id = 1 AND source_id = 'held'",
+                                   (later if moved else month,))
+                holding.set()
+                await release.wait()
+
+        async def read() -> Any:
+            async with second.transaction() as conn:
+                return await sessions.find(conn, 1, "held", second.dialect.lock_rows)
+
+        updating = asyncio.create_task(update())
+        await holding.wait()
+        reading = asyncio.create_task(read())
+        await asyncio.sleep(0.3)
+        assert not reading.done()  # it waits for the first batch's transaction
+        release.set()
+        await updating
+        if moved:
+            with pytest.raises(WriteConflict):
+                await reading
+            row = await read()  # run again
+        else:
+            row = await reading
+        assert (row["seq"], row["setup_month"]) == (7, later if moved else month)
+
+
+def _progress(call: dict[str, Any], stage: str) -> dict[str, Any]:
+    """`call` as its switch sends it while it is set up, once answered, or once ended."""
+    if stage == "ended":
+        return call
+    gone = {"end_time", "billsec", "disposition"} | ({"start_time"} if stage == "set up"
+                                                     else set())
+    return {**{k: v for k, v in call.items() if k not in gone},
+            "legs": [{k: v for k, v in leg.items() if k not in gone} for leg in call["legs"]]}
+
+
+# How much later the answering batch starts: once the ending one has read the calls. With
+# no lock on that read, the answering batch read them as set up too and, waiting for the
+# ending one's commit, then moved every call back to answered (seen at 10 to 100 ms).
+ANSWERED_LATER_S = 0.03
+
+
+@pytest.mark.parametrize("engine", ENGINES, indirect=True)
+async def test_two_processes_answering_and_ending_the_same_calls_at_once_end_them(
+        tmp_path: Path) -> None:
+    """Two batches of the same 200 calls, one answering and one ending them, sent at once
+    through two processes: each call ends up ended, its two legs stored once, as in
+    either order (a batch reading a call that another is updating waits for it)."""
+    calls = [ended(f"r{n}", at(MONTHS[0], 5, 10) + n, 7000 + n) for n in range(200)]
+    config = make_config(tmp_path)
+
+    ready = {"answered": asyncio.Event(), "ended": asyncio.Event()}
+    go = asyncio.Event()
+
+    async def send(stage: str) -> None:
+        async def work(context: Any) -> None:
+            if stage in ready:  # both processes' stores open, then both batches at once,
+                ready[stage].set()  # the answering one a moment later
+                await go.wait()
+                await asyncio.sleep(ANSWERED_LATER_S if stage == "answered" else 0)
+            result = await ingest(context, [_progress(c, stage) for c in calls])
+            assert not result["rejected"], result["rejected"][:1]
+        await as_root(config, work)
+
+    async def start() -> None:
+        await asyncio.gather(*(event.wait() for event in ready.values()))
+        go.set()
+
+    await send("set up")
+    await asyncio.gather(send("answered"), send("ended"), start())
+    db = backend_for(config.database)
+    await db.open()
+    try:
+        assert await db.fetch_all(
+            "SELECT COUNT(*) AS calls, COUNT(end_time) AS ended, SUM(state) AS states "
+            "FROM sessions WHERE source_id LIKE 'r%'") == [
+                {"calls": 200, "ended": 200, "states": 200 * ENDED}]
+        assert await db.fetch_all(
+            "SELECT COUNT(*) AS legs, COUNT(DISTINCT session_id || '/' || leg_id) AS distinct_legs "
+            "FROM legs") == [{"legs": 400, "distinct_legs": 400}]
+    finally:
+        await db.close()
 
 
 # --- plans --------------------------------------------------------------------------------

@@ -46,6 +46,11 @@ class Dialect:
     # Whether the large tables are partitioned by month (migration 0015): the writers make
     # a month's partitions before they write its rows (storage/partitions.py).
     month_partitions: bool = False
+    # Appended to the writer's read of the stored sessions it may update, so that a
+    # concurrent batch updating one of them waits for this one's transaction (and fails
+    # as a write conflict, to be run again, when that one moved it to another month).
+    # SQLite needs none: one transaction writes at a time.
+    lock_rows: str = ""
 
     def by_code_point(self, expr: str) -> str:
         """A text expression that orders by code point on this engine."""

@@ -29,7 +29,8 @@ _CONFLICTS = (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError,
               asyncpg.SerializationError)
 
 DIALECT = Dialect(name="postgresql", collation=' COLLATE "C"', native_rollup=True,
-                  bulk_counts_ids=False, after_bulk_load=("ANALYZE",), month_partitions=True)
+                  bulk_counts_ids=False, after_bulk_load=("ANALYZE",), month_partitions=True,
+                  lock_rows=" FOR UPDATE")
 
 
 @functools.lru_cache(maxsize=1024)

@@ -96,16 +96,19 @@ def _marks(columns: Sequence[Any]) -> str:
     return ", ".join("?" for _ in columns)
 
 
-async def find(conn: Connection, tenant_id: int, source_id: str) -> Row | None:
+async def find(conn: Connection, tenant_id: int, source_id: str, lock: str = "") -> Row | None:
+    """A stored session (`lock`: `Dialect.lock_rows` when it is read to be updated)."""
     return await conn.fetch_one(
         "SELECT id, state, seq, content_hash, start_time, setup_month FROM sessions "
-        "WHERE tenant_id = ? AND source_id = ?", (tenant_id, source_id))
+        f"WHERE tenant_id = ? AND source_id = ?{lock}", (tenant_id, source_id))
 
 
-async def find_many(conn: Connection, tenant_id: int, source_ids: Sequence[str]) -> list[Row]:
+async def find_many(conn: Connection, tenant_id: int, source_ids: Sequence[str],
+                    lock: str = "") -> list[Row]:
+    """The stored sessions of `source_ids` (`lock` as for `find`)."""
     return await conn.fetch_all(
         "SELECT id, source_id, state, seq, content_hash, start_time, setup_month FROM sessions "
-        f"WHERE tenant_id = ? AND source_id IN ({_marks(source_ids)})",
+        f"WHERE tenant_id = ? AND source_id IN ({_marks(source_ids)}){lock}",
         (tenant_id, *source_ids))
 
 

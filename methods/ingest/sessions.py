@@ -90,12 +90,13 @@ class SessionWriter(Writer):
                 deck = leg["code_deck_id"] or self.default_deck
                 if deck is not None and leg["dst"] and leg["role"] != PARTICIPANT:
                     numbers.setdefault(deck, set()).add(leg["dst"])
-        for tenant_id, source_ids in by_tenant.items():
+        lock = self.batch.dialect.lock_rows
+        for tenant_id, source_ids in sorted(by_tenant.items()):  # locked in one order
             ordered = sorted(source_ids)
             for first in range(0, len(ordered), 500):
                 chunk = ordered[first:first + 500]
                 found = {r["source_id"]: r for r in await store.find_many(
-                    self.batch.conn, tenant_id, chunk)}
+                    self.batch.conn, tenant_id, chunk, lock)}
                 for source_id in chunk:
                     self._known[(tenant_id, source_id)] = found.get(source_id)
         await self.batch.read_owners(named)
@@ -110,7 +111,8 @@ class SessionWriter(Writer):
         if key in self._new or key in self._replaced:
             await self._write()  # a later record of this batch touches a kept session
         if key not in self._known:
-            self._known[key] = await store.find(self.batch.conn, *key)
+            self._known[key] = await store.find(self.batch.conn, *key,
+                                                self.batch.dialect.lock_rows)
         return self._known[key]
 
     async def store(self, raw: dict[str, Any], record: dict[str, Any]) -> bool:
