@@ -32,7 +32,6 @@ KINDS = {"call history": call_history.SESSIONS, "calls": call_history.CALLS,
          "participants": video_sessions.PARTICIPANTS,
          "recordings": video_sessions.RECORDINGS}
 RESELLER = "/1/2/"
-MONTH = int(time.strftime("%Y%m", time.gmtime()))  # made with the store (migration 0015)
 # An index searched by an owner and a month alone (SQLite's plan text).
 BY_OWNERS_MONTH = re.compile(r"\((?:tenant_id|owner_id)=\? AND setup_month=\?\)")
 
@@ -79,6 +78,7 @@ async def test_the_writers_generic_plans_read_a_session_by_the_session(
         tmp_path: Path, engine: str, name: str) -> None:
     db = backend_for(database_url(tmp_path))
     await db.open()
+    month = int(time.strftime("%Y%m", time.gmtime()))  # its partitions made with the store
     try:
         sql = writer_statements()[name]
         count = sql.count("?")
@@ -90,7 +90,7 @@ async def test_the_writers_generic_plans_read_a_session_by_the_session(
             # NULL for the values set, this month's number for those that find the rows:
             # an id, an owner, the month (a partition made with the store)
             finding = sql.partition(" WHERE ")[2].count("?")
-            values = ["NULL"] * (count - finding) + [f"'{MONTH}'"] * finding
+            values = ["NULL"] * (count - finding) + [f"'{month}'"] * finding
             rows = await conn.fetch_all(f"EXPLAIN EXECUTE writer({', '.join(values)})")
             await conn.execute("DEALLOCATE writer")
         plan = "\n".join(str(r["QUERY PLAN"]) for r in rows)
